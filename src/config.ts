@@ -1,0 +1,211 @@
+/**
+ * One validated configuration for `callflow serve`: defaults (with their units), then the JSON
+ * config file (`--config` or CALLFLOW_CONFIG), then environment variables. A bad setting stops
+ * start-up with a message that names the key and says what it must be.
+ *
+ * docs/configuration.md documents every key; a test fails when they disagree.
+ */
+
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Static, Type } from 'typebox';
+import Value from 'typebox/value';
+
+const Role = Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')]);
+
+const CarrierTlv = Type.Object({
+  entityId: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+  templateId: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+  tmChain: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+  stringType: Type.Optional(Type.Union([Type.Literal('octet'), Type.Literal('cstring')])),
+});
+
+export const CarrierSettings = Type.Object({
+  name: Type.String({ minLength: 1 }),
+  host: Type.String({ minLength: 1 }),
+  port: Type.Integer({ minimum: 1, maximum: 65535 }),
+  systemId: Type.String(),
+  password: Type.String(),
+  systemType: Type.Optional(Type.String()),
+  /** Outstanding submit_sm at most. */
+  window: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  /** Throughput limit, segments per second. */
+  segmentsPerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  responseTimeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
+  enquireLinkSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+  tls: Type.Optional(Type.Boolean()),
+  tlv: Type.Optional(CarrierTlv),
+  /** TM IDs after the PE, for the PE-TM chain hash. */
+  tmChain: Type.Optional(Type.Array(Type.String({ pattern: '^\\d{12,19}$' }))),
+});
+export type CarrierSettings = Static<typeof CarrierSettings>;
+
+const Time = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' });
+
+export const ConfigSchema = Type.Object({
+  /** Which parts run in this process. */
+  role: Type.Optional(Role),
+  /** HTTP port; 0 picks a free one. */
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  host: Type.String({ default: '127.0.0.1' }),
+  /** Where the embedded SQLite store lives. */
+  dataDir: Type.String({ default: './data' }),
+  /** PostgreSQL connection string; when set, PostgreSQL replaces the embedded store. */
+  databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  /** SMPP carriers; none configured means the built-in carrier simulator is used. */
+  carriers: Type.Array(CarrierSettings, { default: [] }),
+  simulator: Type.Object(
+    {
+      /** SMPP port of the built-in simulator; 0 picks a free one. */
+      port: Type.Integer({ minimum: 0, maximum: 65535, default: 0 }),
+      systemId: Type.String({ default: 'callflow' }),
+      password: Type.String({ default: 'simulator' }),
+      /** Delay before a delivery receipt, milliseconds. */
+      receiptDelayMs: Type.Integer({ minimum: 0, default: 1500 }),
+      /** Share of messages delivered; the rest are undelivered. */
+      deliveredRatio: Type.Number({ minimum: 0, maximum: 1, default: 0.95 }),
+    },
+    { default: {} },
+  ),
+  delivery: Type.Object(
+    {
+      /** Messages claimed per batch. */
+      batchSize: Type.Integer({ minimum: 1, maximum: 5000, default: 200 }),
+      /** How long a claim lasts before another worker may take the message, milliseconds. */
+      leaseMs: Type.Integer({ minimum: 1000, default: 30_000 }),
+      /** Poll interval when no notification arrives, milliseconds. */
+      pollMs: Type.Integer({ minimum: 10, default: 1000 }),
+      /** Exponential backoff for transient carrier trouble, milliseconds. */
+      retryBaseMs: Type.Integer({ minimum: 1, default: 1000 }),
+      retryMaxMs: Type.Integer({ minimum: 1, default: 300_000 }),
+      /** Default validity of a message, seconds. */
+      validitySeconds: Type.Integer({ minimum: 1, default: 86_400 }),
+    },
+    { default: {} },
+  ),
+  promotional: Type.Object(
+    {
+      windowStart: { ...Time, default: '10:00' },
+      windowEnd: { ...Time, default: '21:00' },
+      timeZone: Type.String({ default: 'Asia/Kolkata' }),
+      /** Outside the window: wait for it, or fail OUTSIDE_PROMO_WINDOW. */
+      outsideWindow: Type.Union([Type.Literal('wait'), Type.Literal('fail')], { default: 'wait' }),
+    },
+    { default: {} },
+  ),
+  callbacks: Type.Object(
+    {
+      maxAttempts: Type.Integer({ minimum: 1, default: 8 }),
+      /** Per attempt, milliseconds. */
+      timeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
+      retryBaseMs: Type.Integer({ minimum: 1, default: 5000 }),
+      retryMaxMs: Type.Integer({ minimum: 1, default: 3_600_000 }),
+      /** Allow callbacks and Passthru URLs to private, loopback and link-local addresses. */
+      allowPrivateAddresses: Type.Boolean({ default: false }),
+    },
+    { default: {} },
+  ),
+  api: Type.Object(
+    {
+      /** Largest request body, bytes. */
+      bodyLimitBytes: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+      /** Requests per minute per account; 0 turns the limit off. */
+      rateLimitPerMinute: Type.Integer({ minimum: 0, default: 12_000 }),
+    },
+    { default: {} },
+  ),
+  flows: Type.Object(
+    {
+      /** A call ends after this many applets (loops cannot run forever). */
+      maxSteps: Type.Integer({ minimum: 1, default: 100 }),
+      /** Passthru request timeout, milliseconds. */
+      passthruTimeoutMs: Type.Integer({ minimum: 100, default: 5000 }),
+    },
+    { default: {} },
+  ),
+  /** Log level for pino. */
+  logLevel: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Environment variables and the keys they set. */
+const ENV: Record<string, (v: string) => [string[], unknown]> = {
+  PORT: (v) => [['port'], Number(v)],
+  HOST: (v) => [['host'], v],
+  DATA_DIR: (v) => [['dataDir'], v],
+  DATABASE_URL: (v) => [['databaseUrl'], v],
+  LOG_LEVEL: (v) => [['logLevel'], v],
+};
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+/**
+ * Builds the configuration: defaults, then the file, then the environment, then `overrides`
+ * (command-line flags). Throws ConfigError with every problem found.
+ */
+export function loadConfig(options: {
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  overrides?: Record<string, unknown>;
+}): Config {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.CALLFLOW_CONFIG;
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    const path = resolve(file);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+    }
+    try {
+      raw = JSON.parse(text) as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      throw new ConfigError(`config file ${path} must hold a JSON object`);
+    }
+  }
+  for (const [name, apply] of Object.entries(ENV)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') {
+      const [path, parsed] = apply(value);
+      setPath(raw, path, parsed);
+    }
+  }
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) setPath(raw, key.split('.'), value);
+  }
+  const withDefaults = Value.Default(ConfigSchema, raw) as unknown;
+  const problems = [...Value.Errors(ConfigSchema, withDefaults)].map(
+    (e) => `  ${e.instancePath.slice(1).replaceAll('/', '.') || '(root)'}: ${e.message}`,
+  );
+  const unknown = Object.keys(raw).filter((k) => !(k in ConfigSchema.properties));
+  for (const key of unknown) problems.push(`  ${key}: is not a setting callflow knows`);
+  if (problems.length > 0) {
+    throw new ConfigError(
+      `invalid configuration${file ? ` (file ${file})` : ''}:\n${problems.join('\n')}\nSee docs/configuration.md for every setting, its default and unit.`,
+    );
+  }
+  return withDefaults as Config;
+}
