@@ -10,35 +10,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Static, Type } from 'typebox';
 import Value from 'typebox/value';
+import { SmppCarrierConfigSchema } from './carriers/smpp/config.ts';
 
 const Role = Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')]);
-
-const CarrierTlv = Type.Object({
-  entityId: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-  templateId: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-  tmChain: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-  stringType: Type.Optional(Type.Union([Type.Literal('octet'), Type.Literal('cstring')])),
-});
-
-export const CarrierSettings = Type.Object({
-  name: Type.String({ minLength: 1 }),
-  host: Type.String({ minLength: 1 }),
-  port: Type.Integer({ minimum: 1, maximum: 65535 }),
-  systemId: Type.String(),
-  password: Type.String(),
-  systemType: Type.Optional(Type.String()),
-  /** Outstanding submit_sm at most. */
-  window: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  /** Throughput limit, segments per second. */
-  segmentsPerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-  responseTimeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
-  enquireLinkSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
-  tls: Type.Optional(Type.Boolean()),
-  tlv: Type.Optional(CarrierTlv),
-  /** TM IDs after the PE, for the PE-TM chain hash. */
-  tmChain: Type.Optional(Type.Array(Type.String({ pattern: '^\\d{12,19}$' }))),
-});
-export type CarrierSettings = Static<typeof CarrierSettings>;
 
 const Time = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' });
 
@@ -53,7 +27,7 @@ export const ConfigSchema = Type.Object({
   /** PostgreSQL connection string; when set, PostgreSQL replaces the embedded store. */
   databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   /** SMPP carriers; none configured means the built-in carrier simulator is used. */
-  carriers: Type.Array(CarrierSettings, { default: [] }),
+  carriers: Type.Array(SmppCarrierConfigSchema, { default: [] }),
   simulator: Type.Object(
     {
       /** SMPP port of the built-in simulator; 0 picks a free one. */
@@ -78,8 +52,20 @@ export const ConfigSchema = Type.Object({
       /** Exponential backoff for transient carrier trouble, milliseconds. */
       retryBaseMs: Type.Integer({ minimum: 1, default: 1000 }),
       retryMaxMs: Type.Integer({ minimum: 1, default: 300_000 }),
-      /** Default validity of a message, seconds. */
+      /** Random spread of a retry delay, as a fraction (0.2 = ±20 %). */
+      retryJitter: Type.Number({ minimum: 0, maximum: 1, default: 0.2 }),
+      /** How long a stopping worker waits for submits in flight, milliseconds. */
+      drainMs: Type.Integer({ minimum: 0, default: 10_000 }),
+      /** How long DLT registry and account look-ups are cached by workers, milliseconds. */
+      registryCacheMs: Type.Integer({ minimum: 0, default: 2000 }),
+      /** How long a message waits for a free carrier window before it is retried, milliseconds. */
+      windowWaitMs: Type.Integer({ minimum: 1, default: 5000 }),
+      /** Validity of a message whose request gives none, seconds. */
       validitySeconds: Type.Integer({ minimum: 1, default: 86_400 }),
+      /** Longest validity a request may ask for, seconds. */
+      maxValiditySeconds: Type.Integer({ minimum: 1, default: 259_200 }),
+      /** Region of numbers written without a country code. */
+      defaultRegion: Type.String({ minLength: 2, maxLength: 2, default: 'IN' }),
     },
     { default: {} },
   ),
@@ -100,8 +86,13 @@ export const ConfigSchema = Type.Object({
       timeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
       retryBaseMs: Type.Integer({ minimum: 1, default: 5000 }),
       retryMaxMs: Type.Integer({ minimum: 1, default: 3_600_000 }),
+      retryJitter: Type.Number({ minimum: 0, maximum: 1, default: 0.2 }),
+      /** Callbacks POSTed at once at most. */
+      concurrency: Type.Integer({ minimum: 1, default: 32 }),
       /** Allow callbacks and Passthru URLs to private, loopback and link-local addresses. */
       allowPrivateAddresses: Type.Boolean({ default: false }),
+      /** Hosts, IPs or CIDRs allowed even when internal, e.g. ["hooks.internal", "10.1.0.0/16"]. */
+      allowList: Type.Array(Type.String(), { default: [] }),
     },
     { default: {} },
   ),

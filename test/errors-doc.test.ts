@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { REASON_CODES, REASONS } from '../src/errors.ts';
+import { REASON_CODES, REASONS, type ReasonDefinition } from '../src/errors.ts';
 
 const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
 const documented = new Map<string, string>();
@@ -23,7 +23,7 @@ test('every documented code exists in the catalogue', () => {
 
 test('documented HTTP statuses match the catalogue', () => {
   for (const code of REASON_CODES) {
-    const def: { httpStatus?: number } = REASONS[code];
+    const def: ReasonDefinition = REASONS[code];
     assert.equal(documented.get(code), def.httpStatus === undefined ? '' : String(def.httpStatus), code);
   }
 });

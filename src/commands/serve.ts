@@ -1,0 +1,79 @@
+/**
+ * `callflow serve [--demo] [--role all|api|worker] [--config FILE] [--port N] [--host H]`.
+ * Runs until SIGTERM or SIGINT, then drains and exits 0.
+ */
+
+import { loadConfig } from '../config.ts';
+import { startServer } from '../server.ts';
+import { parse, UsageError } from './usage.ts';
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    options: {
+      config: { type: 'string' },
+      role: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      demo: { type: 'boolean', default: false },
+    },
+  });
+  if (values.role !== undefined && !['all', 'api', 'worker'].includes(values.role)) {
+    throw new UsageError(`--role must be all, api or worker, not '${values.role}'`);
+  }
+  if (values.port !== undefined && !/^\d+$/.test(values.port)) {
+    throw new UsageError(`--port must be a number, not '${values.port}'`);
+  }
+  const config = loadConfig({
+    file: values.config,
+    overrides: {
+      role: values.role,
+      port: values.port === undefined ? undefined : Number(values.port),
+      host: values.host,
+      // The demo prints its banner; keep the console for warnings unless LOG_LEVEL says otherwise.
+      logLevel: values.demo && process.env.LOG_LEVEL === undefined ? 'warn' : undefined,
+    },
+  });
+  const server = await startServer(config, { demo: values.demo });
+
+  const lines = [''];
+  if (server.url) {
+    lines.push(`callflow is running at ${server.url}`);
+    lines.push(`  web app      ${server.url}/`);
+    lines.push(`  API docs     ${server.url}/api/docs`);
+  } else {
+    lines.push(`callflow ${config.role} is running`);
+  }
+  if (server.simulator) lines.push('  carrier      built-in simulator on loopback (no carrier configured)');
+  lines.push(`  store        ${config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`}`);
+  if (server.demo) {
+    lines.push('');
+    lines.push(`demo account  ${server.demo.accountSid}`);
+    lines.push(`  API key     ${server.demo.apiKey}`);
+    lines.push(`  API token   ${server.demo.apiToken}`);
+    if (server.url) {
+      lines.push('');
+      lines.push('send an SMS:');
+      lines.push(
+        `  curl -u ${server.demo.apiKey}:${server.demo.apiToken} ${server.url}/api/v1/sms -H 'content-type: application/json' \\`,
+      );
+      lines.push(
+        `    -d '{"to":"+919876543210","senderId":"ACMECO","dltEntityId":"1101166000000000001","dltTemplateId":"1107166000000000002","body":"Thanks for contacting Acme Corp. Your reference number is AB12CD."}'`,
+      );
+    }
+  }
+  lines.push('', 'press Ctrl+C to stop', '');
+  process.stdout.write(lines.join('\n'));
+
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      server.logger.info({ signal }, 'stopping: draining workers and closing binds');
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  await server.stop();
+  return 0;
+}

@@ -1,0 +1,232 @@
+/**
+ * `callflow serve`: puts the parts together in one process, by role.
+ *
+ * - all (default): HTTP API and web app, flow runtime, delivery workers, status callbacks, and
+ *   the built-in carrier simulator when no carrier is configured.
+ * - api: HTTP API, web app and flow runtime; messages wait in the outbox for a worker.
+ * - worker: delivery workers and status callbacks against the shared PostgreSQL.
+ *
+ * Shutdown drains in order: stop accepting HTTP, stop claiming and finish or release what was
+ * claimed, unbind the carriers, close the store.
+ */
+
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { buildApp } from './api/app.ts';
+import { loadSessionSecret } from './api/plugins/session.ts';
+import { webAppDeps } from './api/routes/web.ts';
+import type { Authenticator } from './api/types.ts';
+import { CarrierSimulator, createCarrier } from './carriers/index.ts';
+import type { Carrier } from './carriers/types.ts';
+import type { Config } from './config.ts';
+import { type DemoCredentials, seedDemo } from './demo.ts';
+import { type CallbackDispatcher, createCallbackDispatcher } from './delivery/callbacks.ts';
+import { createSender } from './delivery/send.ts';
+import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
+import { openStore } from './store/index.ts';
+import type { Store } from './store/types.ts';
+
+export interface RunningServer {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  /** Base URL of the HTTP server, when this role serves HTTP. */
+  url: string | null;
+  app: FastifyInstance | null;
+  simulator: CarrierSimulator | null;
+  carriers: Carrier[];
+  worker: DeliveryWorker | null;
+  demo: DemoCredentials | null;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Seed the demo account, registry and flow (once) and print its credentials. */
+  demo?: boolean;
+  logger?: Logger;
+  /** More routes on the same app (tests). */
+  extraRoutes?: FastifyPluginAsync[];
+}
+
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const role = config.role ?? 'all';
+  const logger = options.logger ?? pino({ level: config.logLevel, name: 'callflow' });
+  const clock = () => new Date();
+  if (config.databaseUrl === undefined) mkdirSync(config.dataDir, { recursive: true });
+  const store = await openStore(
+    config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir },
+  );
+
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        logger.error({ err: error }, 'error while stopping');
+      }
+    }
+  };
+
+  try {
+    const demo = options.demo ? await seedDemo(store, { dataDir: config.dataDir }) : null;
+
+    // Carriers: the configured ones, or the built-in simulator on loopback.
+    let simulator: CarrierSimulator | null = null;
+    const carriers: Carrier[] = [];
+    const delivers = role === 'all' || role === 'worker';
+    if (delivers) {
+      let carrierConfigs = config.carriers;
+      if (carrierConfigs.length === 0) {
+        simulator = new CarrierSimulator({
+          port: config.simulator.port,
+          systemId: config.simulator.systemId,
+          password: config.simulator.password,
+          receiptDelayMs: config.simulator.receiptDelayMs,
+          outcomes: {
+            delivered: config.simulator.deliveredRatio,
+            undelivered: 1 - config.simulator.deliveredRatio,
+          },
+        });
+        const { port } = await simulator.start();
+        stops.push(() => simulator!.stop());
+        logger.info({ port }, 'carrier simulator listening on loopback');
+        carrierConfigs = [
+          {
+            name: 'simulator',
+            host: '127.0.0.1',
+            port,
+            systemId: config.simulator.systemId,
+            password: config.simulator.password,
+            window: 50,
+            segmentsPerSecond: 5000,
+          },
+        ];
+      }
+      for (const carrierConfig of carrierConfigs) {
+        const carrier = createCarrier(carrierConfig, { logger: logger.child({ carrier: carrierConfig.name }) });
+        carriers.push(carrier);
+      }
+    }
+
+    const sender = createSender({
+      store,
+      clock,
+      logger,
+      config: {
+        validitySeconds: config.delivery.validitySeconds,
+        maxValiditySeconds: config.delivery.maxValiditySeconds,
+        allowPrivateAddresses: config.callbacks.allowPrivateAddresses,
+      },
+    });
+
+    // Delivery: the worker registers its receipt handler before the carriers bind, so no
+    // receipt that arrives on a fresh bind goes unhandled.
+    let worker: DeliveryWorker | null = null;
+    let dispatcher: CallbackDispatcher | null = null;
+    if (delivers) {
+      worker = createDeliveryWorker({
+        store,
+        carriers,
+        clock,
+        logger: logger.child({ part: 'delivery' }),
+        config: {
+          batchSize: config.delivery.batchSize,
+          leaseMs: config.delivery.leaseMs,
+          pollMs: config.delivery.pollMs,
+          retryBaseMs: config.delivery.retryBaseMs,
+          retryMaxMs: config.delivery.retryMaxMs,
+          retryJitter: config.delivery.retryJitter,
+          drainMs: config.delivery.drainMs,
+          registryCacheMs: config.delivery.registryCacheMs,
+          windowWaitMs: config.delivery.windowWaitMs,
+          defaultRegion: config.delivery.defaultRegion,
+          promoWindow: {
+            start: config.promotional.windowStart,
+            end: config.promotional.windowEnd,
+            timeZone: config.promotional.timeZone,
+          },
+          promoOutsideWindow: config.promotional.outsideWindow,
+        },
+      });
+      dispatcher = createCallbackDispatcher({
+        store,
+        clock,
+        logger: logger.child({ part: 'callbacks' }),
+        config: {
+          maxAttempts: config.callbacks.maxAttempts,
+          timeoutMs: config.callbacks.timeoutMs,
+          retryBaseMs: config.callbacks.retryBaseMs,
+          retryMaxMs: config.callbacks.retryMaxMs,
+          retryJitter: config.callbacks.retryJitter,
+          concurrency: config.callbacks.concurrency,
+          allowPrivateAddresses: config.callbacks.allowPrivateAddresses,
+          allowList: config.callbacks.allowList,
+        },
+      });
+      await worker.start();
+      for (const carrier of carriers) await carrier.start();
+      // Stops run in reverse: the worker drains before the carriers unbind.
+      stops.push(async () => {
+        for (const carrier of carriers) await carrier.stop();
+      });
+      stops.push(() => worker!.stop());
+      await dispatcher.start();
+      stops.push(() => dispatcher!.stop());
+    }
+
+    let app: FastifyInstance | null = null;
+    let url: string | null = null;
+    if (role === 'all' || role === 'api') {
+      const web = webAppDeps({
+        store,
+        sessionSecret: loadSessionSecret({ dataDir: config.dataDir }),
+      });
+      const authenticators: Authenticator[] = [...web.authenticators];
+      app = await buildApp({
+        store,
+        sender,
+        clock,
+        loggerInstance: logger.child({ part: 'http' }),
+        config: { bodyLimitBytes: config.api.bodyLimitBytes },
+        authenticators,
+        extraRoutes: [...web.extraRoutes, ...(options.extraRoutes ?? [])],
+        readiness: async () => {
+          const states = carriers.map((c) => c.status());
+          return {
+            ready: states.every((s) => s.state === 'bound'),
+            carriers: states.map((s) => ({ name: s.name, state: s.state, ready: s.state === 'bound' })),
+          };
+        },
+      });
+      await app.listen({ port: config.port, host: config.host });
+      const address = app.server.address() as AddressInfo;
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      url = `http://${host}:${address.port}`;
+      // Closing HTTP comes first on shutdown: no new messages while the workers drain.
+      stops.push(() => app!.close());
+    }
+
+    return {
+      config,
+      store,
+      logger,
+      url,
+      app,
+      simulator,
+      carriers,
+      worker,
+      demo,
+      async stop() {
+        await stopAll();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    await store.close();
+    throw error;
+  }
+}
