@@ -47,7 +47,8 @@ export const REASONS = {
   // Requests
   VALIDATION_FAILED: {
     kind: 'request',
-    meaning: 'The request does not match the schema: a field is missing, of the wrong type or out of range.',
+    meaning:
+      'The request does not match the schema: a field is missing, of the wrong type or out of range.',
     httpStatus: 400,
   },
   MALFORMED_REQUEST: {
@@ -84,6 +85,11 @@ export const REASONS = {
     kind: 'request',
     meaning: 'The request body is larger than the limit.',
     httpStatus: 413,
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    kind: 'request',
+    meaning: 'The request body has a Content-Type the endpoint does not accept.',
+    httpStatus: 415,
   },
   RATE_LIMITED: {
     kind: 'request',
@@ -198,12 +204,14 @@ export const REASONS = {
   },
   DLT_VARIABLE_TOO_LONG: {
     kind: 'refusal',
-    meaning: 'A variable value is longer than its DLT limit (30 for {#var#}, 40 for {#alphanumeric#}).',
+    meaning:
+      'A variable value is longer than its DLT limit (30 for {#var#}, 40 for {#alphanumeric#}).',
     exotel: failed(23186, 'DLT template length exceeded'),
   },
   DLT_VARIABLE_TYPE: {
     kind: 'refusal',
-    meaning: 'A variable value does not fit its type ({#numeric#}, {#alphanumeric#}, {#email#}, ...).',
+    meaning:
+      'A variable value does not fit its type ({#numeric#}, {#alphanumeric#}, {#email#}, ...).',
     exotel: failed(23185, 'DLT template does not match'),
   },
   DLT_URL_NOT_WHITELISTED: {
@@ -234,7 +242,8 @@ export const REASONS = {
   },
   EXPIRED: {
     kind: 'refusal',
-    meaning: 'The message could not be submitted within its validity period; the debit was refunded.',
+    meaning:
+      'The message could not be submitted within its validity period; the debit was refunded.',
     exotel: failed(24990, 'Expired'),
   },
 
@@ -258,7 +267,8 @@ export const REASONS = {
   },
   UNDELIVERED: {
     kind: 'carrier',
-    meaning: 'The carrier reported that the handset could not be reached (UNDELIV, DELETED, UNKNOWN).',
+    meaning:
+      'The carrier reported that the handset could not be reached (UNDELIV, DELETED, UNKNOWN).',
     exotel: failed(24120, 'Subscriber error'),
   },
   DELIVERY_EXPIRED: {
@@ -268,7 +278,8 @@ export const REASONS = {
   },
   DELIVERY_REJECTED: {
     kind: 'carrier',
-    meaning: 'The carrier or the DLT scrubber rejected the message after accepting it (stat REJECTD).',
+    meaning:
+      'The carrier or the DLT scrubber rejected the message after accepting it (stat REJECTD).',
     exotel: failed(24110, 'Operator error'),
   },
 

@@ -1,0 +1,116 @@
+/**
+ * The HTTP API as an app factory: `buildApp(deps)` returns a Fastify instance with every route,
+ * the error handler, authentication and the OpenAPI document, ready for `inject()` in tests or
+ * `listen()` in the server. It opens no sockets and starts no background work.
+ */
+
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import pkg from '../../package.json' with { type: 'json' };
+import { createMetrics } from '../metrics.ts';
+import { createApiKeyAuth, installAuth } from './plugins/auth.ts';
+import { installErrorHandling } from './plugins/errors.ts';
+import { installRateLimit } from './plugins/rate-limit.ts';
+import { createRegistryCache } from './prechecks.ts';
+import { accountRoutes } from './routes/account.ts';
+import type { RouteContext } from './routes/context.ts';
+import { dltEntityRoutes } from './routes/dlt-entities.ts';
+import { dltTemplateRoutes } from './routes/dlt-templates.ts';
+import { dndRoutes } from './routes/dnd.ts';
+import { exotelRoutes } from './routes/exotel.ts';
+import { healthRoutes } from './routes/health.ts';
+import { importRoutes } from './routes/imports.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { reportRoutes } from './routes/reports.ts';
+import { smsRoutes } from './routes/sms.ts';
+import type { ApiDeps } from './types.ts';
+
+const MiB = 1024 * 1024;
+
+export const API_DEFAULTS = {
+  bodyLimitBytes: 1 * MiB,
+  bulkBodyLimitBytes: 8 * MiB,
+  authCacheTtlMs: 5_000,
+  registryCacheTtlMs: 5_000,
+  rateLimitPerMinute: 0,
+} as const;
+
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const clock = deps.clock ?? (() => new Date());
+  const now = () => clock().getTime();
+  const config = { ...API_DEFAULTS, swaggerUi: true, ...deps.config };
+
+  const app = Fastify({
+    ...(deps.loggerInstance !== undefined
+      ? { loggerInstance: deps.loggerInstance }
+      : { logger: deps.logger ?? false }),
+    bodyLimit: config.bodyLimitBytes,
+    // Report every schema violation at once, so a client fixes its request in one round.
+    ajv: { customOptions: { allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandling(app);
+  await app.register(formbody);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'callflow API',
+        version: pkg.version,
+        description:
+          'Send DLT-compliant SMS, follow their delivery, and manage the DLT registry, DND list and account. ' +
+          'Errors are { code, message, details? } with stable codes (docs/errors.md).',
+      },
+      components: {
+        securitySchemes: {
+          basicAuth: {
+            type: 'http',
+            scheme: 'basic',
+            description: 'API key as the user name, its token as the password',
+          },
+        },
+      },
+      security: [{ basicAuth: [] }],
+    },
+  });
+  if (config.swaggerUi) await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const apiKeys = createApiKeyAuth({ store: deps.store, now, ttlMs: config.authCacheTtlMs });
+  installAuth(app, [apiKeys.authenticate, ...(deps.authenticators ?? [])]);
+  installRateLimit(app, { perMinute: config.rateLimitPerMinute, now });
+
+  const ctx: RouteContext = {
+    store: deps.store,
+    sender: deps.sender,
+    clock,
+    registry: createRegistryCache({ store: deps.store, now, ttlMs: config.registryCacheTtlMs }),
+    apiKeys,
+    readiness: deps.readiness,
+    bulkBodyLimitBytes: config.bulkBodyLimitBytes,
+  };
+
+  await app.register(healthRoutes, ctx);
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', api.authenticate);
+      // The tenant API speaks JSON (and forms); a text body is a mistake worth a clear 415.
+      api.removeContentTypeParser('text/plain');
+      await api.register(smsRoutes, ctx);
+      await api.register(dltEntityRoutes, ctx);
+      await api.register(dltTemplateRoutes, ctx);
+      await api.register(dndRoutes, ctx);
+      await api.register(accountRoutes, ctx);
+      await api.register(importRoutes, ctx);
+      await api.register(reportRoutes, ctx);
+    },
+    { prefix: '/api/v1' },
+  );
+  await app.register(exotelRoutes, ctx);
+  await app.register(metricsRoutes(deps.metrics ?? createMetrics({ store: deps.store, clock })));
+  for (const extra of deps.extraRoutes ?? []) await app.register(extra);
+  return app;
+}

@@ -1,0 +1,144 @@
+/**
+ * Authentication: HTTP Basic with an account's API key as the user name and its token as the
+ * password (the Exotel convention). Tokens are stored only as hashes.
+ *
+ * Verified keys are cached in memory for a short TTL (default 5 s) so the hot path costs no store
+ * round trip. A key revoked through this process's API stops working at once; one revoked by
+ * another process (or the CLI) stops working within the TTL.
+ *
+ * Other authenticators (the web app's session cookie) plug in through `ApiDeps.authenticators`;
+ * whichever accepts the request sets `request.account`.
+ */
+
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { CallflowError } from '../../errors.ts';
+import type { ApiKey, Store } from '../../store/types.ts';
+import { createTtlCache } from '../ttl-cache.ts';
+import type { AuthenticatedAccount, Authenticator } from '../types.ts';
+
+/** sha256 hex: enough for tokens of 32 random bytes, which no dictionary can reach. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** Compares a token with a stored hash in constant time. */
+export function tokenMatches(token: string, tokenHash: string): boolean {
+  const expected = Buffer.from(tokenHash, 'hex');
+  const actual = createHash('sha256').update(token, 'utf8').digest();
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
+
+/** A new key (public, 32 hex characters) and token (secret, 32 random bytes in base64url). */
+export function generateApiCredentials(): { key: string; token: string; tokenHash: string } {
+  const key = randomBytes(16).toString('hex');
+  const token = randomBytes(32).toString('base64url');
+  return { key, token, tokenHash: hashToken(token) };
+}
+
+/** Creates and stores an API key for an account; the token is returned only here. */
+export async function issueApiKey(
+  store: Store,
+  accountSid: string,
+  label: string,
+): Promise<{ apiKey: ApiKey; token: string }> {
+  const { key, token, tokenHash } = generateApiCredentials();
+  const apiKey = await store.accounts.createApiKey({
+    id: randomUUID(),
+    accountSid,
+    key,
+    tokenHash,
+    label,
+  });
+  return { apiKey, token };
+}
+
+/** Splits `Authorization: Basic base64(user:password)`; null when the header is not Basic. */
+export function parseBasicAuth(
+  header: string | undefined,
+): { user: string; password: string } | null {
+  if (header === undefined) return null;
+  const space = header.indexOf(' ');
+  if (space < 0 || header.slice(0, space).toLowerCase() !== 'basic') return null;
+  const decoded = Buffer.from(header.slice(space + 1).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) {
+    throw new CallflowError('UNAUTHORIZED', 'Malformed Basic credentials: expected key:token.');
+  }
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+type KeyEntry = Pick<ApiKey, 'id' | 'accountSid' | 'tokenHash'> | null;
+
+export interface ApiKeyAuth {
+  authenticate: Authenticator;
+  /** Drops a key from the cache (after it was revoked here). */
+  forget(key: string): void;
+}
+
+export function createApiKeyAuth(opts: {
+  store: Store;
+  now: () => number;
+  /** How long a key looked up in the store is trusted, ms. */
+  ttlMs: number;
+  maxEntries?: number;
+}): ApiKeyAuth {
+  // The cache holds the lookup promise, so a burst of requests with one key makes one query.
+  const cache = createTtlCache<Promise<KeyEntry>>({
+    ttlMs: opts.ttlMs,
+    maxEntries: opts.maxEntries ?? 10_000,
+    now: opts.now,
+  });
+
+  function lookup(key: string): Promise<KeyEntry> {
+    const cached = cache.get(key);
+    if (cached !== undefined) return cached;
+    const pending = opts.store.accounts.findApiKey(key).then(
+      (k) =>
+        k === undefined ? null : { id: k.id, accountSid: k.accountSid, tokenHash: k.tokenHash },
+      (err: unknown) => {
+        cache.delete(key);
+        throw err;
+      },
+    );
+    cache.set(key, pending);
+    return pending;
+  }
+
+  return {
+    async authenticate(request: FastifyRequest): Promise<AuthenticatedAccount | null> {
+      const credentials = parseBasicAuth(request.headers.authorization);
+      if (credentials === null) return null;
+      const entry = await lookup(credentials.user);
+      if (entry === null || !tokenMatches(credentials.password, entry.tokenHash)) {
+        throw new CallflowError('UNAUTHORIZED', 'Unknown API key or wrong token.');
+      }
+      return { sid: entry.accountSid, method: 'api-key', keyId: entry.id };
+    },
+    forget: (key) => cache.delete(key),
+  };
+}
+
+/** Decorates the app with `authenticate` (an onRequest hook) and `request.account`. */
+export function installAuth(app: FastifyInstance, authenticators: Authenticator[]): void {
+  app.decorateRequest('account', null);
+  app.decorate('authenticate', async (request: FastifyRequest): Promise<void> => {
+    for (const authenticator of authenticators) {
+      const principal = await authenticator(request);
+      if (principal !== null) {
+        request.account = principal;
+        return;
+      }
+    }
+    throw new CallflowError(
+      'UNAUTHORIZED',
+      'Authenticate with HTTP Basic: your API key as the user name and its token as the password.',
+    );
+  });
+}
+
+/** The principal of an authenticated route; throws if the route forgot `onRequest: app.authenticate`. */
+export function principal(request: FastifyRequest): AuthenticatedAccount {
+  if (request.account === null) throw new CallflowError('UNAUTHORIZED');
+  return request.account;
+}
