@@ -38,5 +38,7 @@ function fmt(n: number): string {
 console.log('\n| benchmark | callflow | peer | peer value | unit | ratio |');
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.name} | ${fmt(r.ours)} | ${r.peerName} | ${fmt(r.peer)} | ${r.unit} | ${r.ratio.toFixed(1)}× |`);
+  console.log(
+    `| ${r.name} | ${fmt(r.ours)} | ${r.peerName} | ${fmt(r.peer)} | ${r.unit} | ${r.ratio.toFixed(1)}× |`,
+  );
 }

@@ -1,6 +1,15 @@
 // Regenerates docs/errors.md from the catalogue in src/errors.ts: `node scripts/errors-doc.ts > docs/errors.md`.
 import { REASONS } from '../src/errors.ts';
-const sections: Record<string, string> = { request: 'Requests', refusal: 'Refusals before sending', transient: 'Transient carrier trouble (retried)', carrier: 'Carrier and delivery outcomes', flow: 'Flow validation', lint: 'DLT template lint findings', internal: 'Internal' };
+
+const sections: Record<string, string> = {
+  request: 'Requests',
+  refusal: 'Refusals before sending',
+  transient: 'Transient carrier trouble (retried)',
+  carrier: 'Carrier and delivery outcomes',
+  flow: 'Flow validation',
+  lint: 'DLT template lint findings',
+  internal: 'Internal',
+};
 let out = `# Reason codes
 
 Every code callflow reports is listed here. The catalogue lives in \`src/errors.ts\`; a test fails when a code is
@@ -14,7 +23,9 @@ for (const [kind, title] of Object.entries(sections)) {
   out += `\n## ${title}\n\n| Code | HTTP | Meaning | Exotel |\n|---|---|---|---|\n`;
   for (const [code, def] of Object.entries(REASONS) as [string, any][]) {
     if (def.kind !== kind) continue;
-    const ex = def.exotel ? `${def.exotel.status} / ${def.exotel.detailedStatusCode} / ${def.exotel.detailedStatus}` : '';
+    const ex = def.exotel
+      ? `${def.exotel.status} / ${def.exotel.detailedStatusCode} / ${def.exotel.detailedStatus}`
+      : '';
     out += `| \`${code}\` | ${def.httpStatus ?? ''} | ${def.meaning.replaceAll('|', '\\|')} | ${ex} |\n`;
   }
 }

@@ -15,7 +15,10 @@ export const DEFAULT_RATES: Rates = { transactional: 20, service: 20, promotiona
 export function rupeesToPaise(rupees: string | number): number {
   const text = String(rupees).trim();
   if (!/^-?\d+(\.\d{1,2})?$/.test(text)) {
-    throw new CallflowError('VALIDATION_FAILED', `'${text}' is not an amount in rupees (e.g. 500 or 12.50)`);
+    throw new CallflowError(
+      'VALIDATION_FAILED',
+      `'${text}' is not an amount in rupees (e.g. 500 or 12.50)`,
+    );
   }
   const [whole, fraction = ''] = text.replace('-', '').split('.');
   const paise = Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
@@ -47,7 +50,8 @@ export async function createAccount(
   store: Store,
   input: { name: string; balancePaise: number; sid?: string; timeZone?: string; rates?: Rates },
 ): Promise<CreatedAccount> {
-  if (input.name.trim() === '') throw new CallflowError('VALIDATION_FAILED', 'an account needs a name');
+  if (input.name.trim() === '')
+    throw new CallflowError('VALIDATION_FAILED', 'an account needs a name');
   if (!Number.isInteger(input.balancePaise) || input.balancePaise < 0) {
     throw new CallflowError('VALIDATION_FAILED', 'the opening balance must be zero or more');
   }
@@ -59,7 +63,8 @@ export async function createAccount(
     rates: input.rates ?? DEFAULT_RATES,
     webhookSecret: randomBytes(32).toString('base64url'),
   });
-  if (input.balancePaise > 0) await store.accounts.topup(account.sid, input.balancePaise, 'opening balance');
+  if (input.balancePaise > 0)
+    await store.accounts.topup(account.sid, input.balancePaise, 'opening balance');
   const { apiKey, token } = await issueApiKey(store, account.sid, 'default');
   const fresh = (await store.accounts.get(account.sid)) ?? account;
   return { account: fresh, apiKey: apiKey.key, apiToken: token };

@@ -31,7 +31,8 @@ export const DEMO_TEMPLATES: DemoTemplate[] = [
   {
     templateId: '1107166000000000003',
     name: 'Appointment reminder',
-    content: 'Your appointment with Acme Clinic is confirmed for {#var#}. Booking ID {#alphanumeric#}.',
+    content:
+      'Your appointment with Acme Clinic is confirmed for {#var#}. Booking ID {#alphanumeric#}.',
   },
   {
     templateId: '1107166000000000004',
@@ -76,7 +77,11 @@ export async function seedDemo(store: Store, opts: { dataDir: string }): Promise
       name: 'Acme Corp (demo)',
       balancePaise: 100_000,
     });
-    credentials = { accountSid: created.account.sid, apiKey: created.apiKey, apiToken: created.apiToken };
+    credentials = {
+      accountSid: created.account.sid,
+      apiKey: created.apiKey,
+      apiToken: created.apiToken,
+    };
     await store.dlt.upsertEntity({
       accountSid: DEMO_ACCOUNT_SID,
       entityId: DEMO_ENTITY_ID,
@@ -91,7 +96,9 @@ export async function seedDemo(store: Store, opts: { dataDir: string }): Promise
       smsType: 'transactional',
       status: 'active',
     });
-    await store.dlt.upsertTemplates(DEMO_TEMPLATES.map((t) => ({ ...t, accountSid: DEMO_ACCOUNT_SID })));
+    await store.dlt.upsertTemplates(
+      DEMO_TEMPLATES.map((t) => ({ ...t, accountSid: DEMO_ACCOUNT_SID })),
+    );
     await store.dlt.addWhitelist({
       accountSid: DEMO_ACCOUNT_SID,
       entityId: DEMO_ENTITY_ID,

@@ -21,10 +21,10 @@ import type { Authenticator } from './api/types.ts';
 import { CarrierSimulator, createCarrier } from './carriers/index.ts';
 import type { Carrier } from './carriers/types.ts';
 import type { Config } from './config.ts';
-import { type DemoCredentials, seedDemo } from './demo.ts';
 import { type CallbackDispatcher, createCallbackDispatcher } from './delivery/callbacks.ts';
 import { createSender } from './delivery/send.ts';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
+import { type DemoCredentials, seedDemo } from './demo.ts';
 import { openStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
 
@@ -50,13 +50,18 @@ export interface StartOptions {
   extraRoutes?: FastifyPluginAsync[];
 }
 
-export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  options: StartOptions = {},
+): Promise<RunningServer> {
   const role = config.role ?? 'all';
   const logger = options.logger ?? pino({ level: config.logLevel, name: 'callflow' });
   const clock = () => new Date();
   if (config.databaseUrl === undefined) mkdirSync(config.dataDir, { recursive: true });
   const store = await openStore(
-    config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir },
+    config.databaseUrl !== undefined
+      ? { databaseUrl: config.databaseUrl }
+      : { dataDir: config.dataDir },
   );
 
   const stops: (() => Promise<void>)[] = [];
@@ -106,7 +111,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         ];
       }
       for (const carrierConfig of carrierConfigs) {
-        const carrier = createCarrier(carrierConfig, { logger: logger.child({ carrier: carrierConfig.name }) });
+        const carrier = createCarrier(carrierConfig, {
+          logger: logger.child({ carrier: carrierConfig.name }),
+        });
         carriers.push(carrier);
       }
     }
@@ -197,7 +204,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
           const states = carriers.map((c) => c.status());
           return {
             ready: states.every((s) => s.state === 'bound'),
-            carriers: states.map((s) => ({ name: s.name, state: s.state, ready: s.state === 'bound' })),
+            carriers: states.map((s) => ({
+              name: s.name,
+              state: s.state,
+              ready: s.state === 'bound',
+            })),
           };
         },
       });

@@ -24,7 +24,11 @@ test('every documented code exists in the catalogue', () => {
 test('documented HTTP statuses match the catalogue', () => {
   for (const code of REASON_CODES) {
     const def: ReasonDefinition = REASONS[code];
-    assert.equal(documented.get(code), def.httpStatus === undefined ? '' : String(def.httpStatus), code);
+    assert.equal(
+      documented.get(code),
+      def.httpStatus === undefined ? '' : String(def.httpStatus),
+      code,
+    );
   }
 });
 

@@ -11,10 +11,15 @@ import { openStore } from '../store/index.ts';
 import type { Store } from '../store/types.ts';
 import { parse, UsageError } from './usage.ts';
 
-async function withStore<T>(configFile: string | undefined, work: (store: Store) => Promise<T>): Promise<T> {
+async function withStore<T>(
+  configFile: string | undefined,
+  work: (store: Store) => Promise<T>,
+): Promise<T> {
   const config = loadConfig({ file: configFile });
   const store = await openStore({
-    ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir }),
+    ...(config.databaseUrl !== undefined
+      ? { databaseUrl: config.databaseUrl }
+      : { dataDir: config.dataDir }),
   });
   try {
     return await work(store);
@@ -97,7 +102,11 @@ export async function accountsCommand(argv: string[]): Promise<number> {
     case 'list': {
       const accounts = await withStore(values.config, (store) => store.accounts.list());
       print(
-        accounts.map((a) => `${a.sid.padEnd(28)} ₹${paiseToRupees(a.balancePaise).padStart(12)}  ${a.name}`).join('\n'),
+        accounts
+          .map(
+            (a) => `${a.sid.padEnd(28)} ₹${paiseToRupees(a.balancePaise).padStart(12)}  ${a.name}`,
+          )
+          .join('\n'),
         accounts.map((a) => ({ sid: a.sid, name: a.name, balancePaise: a.balancePaise })),
       );
       return 0;

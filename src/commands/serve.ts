@@ -43,7 +43,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   } else {
     lines.push(`callflow ${config.role} is running`);
   }
-  if (server.simulator) lines.push('  carrier      built-in simulator on loopback (no carrier configured)');
+  if (server.simulator)
+    lines.push('  carrier      built-in simulator on loopback (no carrier configured)');
   lines.push(`  store        ${config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`}`);
   if (server.demo) {
     lines.push('');

@@ -30,7 +30,10 @@ export function inspectLine(input: unknown): { ok: boolean; json: string } {
 
 export function errorBody(error: unknown): { code: string; message: string } {
   if (error instanceof CallflowError) return { code: error.code, message: error.message };
-  return { code: 'INTERNAL_ERROR', message: error instanceof Error ? error.message : String(error) };
+  return {
+    code: 'INTERNAL_ERROR',
+    message: error instanceof Error ? error.message : String(error),
+  };
 }
 
 export function describe(value: unknown): string {
@@ -40,7 +43,9 @@ export function describe(value: unknown): string {
 }
 
 /** Parses one JSON line; a line that is not JSON becomes an error result. */
-export function parseJsonLine(line: string): { ok: true; value: unknown } | { ok: false; json: string } {
+export function parseJsonLine(
+  line: string,
+): { ok: true; value: unknown } | { ok: false; json: string } {
   if (line.length > MAX_INSPECT_LENGTH * 6 + 2) {
     const message = `line is ${line.length} characters; the limit is ${MAX_INSPECT_LENGTH} characters of text`;
     return { ok: false, json: JSON.stringify({ error: { code: 'TEXT_TOO_LONG', message } }) };
@@ -55,7 +60,8 @@ export function parseJsonLine(line: string): { ok: true; value: unknown } | { ok
 
 export async function smsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'inspect') throw new UsageError(`unknown subcommand '${sub ?? ''}' (expected 'inspect')`);
+  if (sub !== 'inspect')
+    throw new UsageError(`unknown subcommand '${sub ?? ''}' (expected 'inspect')`);
   const { values, positionals } = parse(rest, {
     options: { jsonl: { type: 'boolean', default: false } },
     allowPositionals: true,
@@ -78,7 +84,9 @@ export async function smsCommand(argv: string[]): Promise<number> {
     if (process.stdin.isTTY) throw new UsageError('give a TEXT, or pipe it on standard input');
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    text = Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
   }
   const result = inspectLine(text);
   await writeOut(`${result.json}\n`);

@@ -1,6 +1,6 @@
 /** Command-line plumbing shared by the subcommands. */
 
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** Bad usage: the CLI prints the message on one line and exits 2. */
 export class UsageError extends Error {
