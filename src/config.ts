@@ -26,6 +26,8 @@ export const ConfigSchema = Type.Object({
   dataDir: Type.String({ default: './data' }),
   /** PostgreSQL connection string; when set, PostgreSQL replaces the embedded store. */
   databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  /** PostgreSQL schema (search_path) of callflow's tables, created when missing; default public. */
+  databaseSchema: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,50}$' })),
   /** SMPP carriers; none configured means the built-in carrier simulator is used. */
   carriers: Type.Array(SmppCarrierConfigSchema, { default: [] }),
   simulator: Type.Object(
@@ -136,6 +138,7 @@ const ENV: Record<string, (v: string) => [string[], unknown]> = {
   HOST: (v) => [['host'], v],
   DATA_DIR: (v) => [['dataDir'], v],
   DATABASE_URL: (v) => [['databaseUrl'], v],
+  DATABASE_SCHEMA: (v) => [['databaseSchema'], v],
   LOG_LEVEL: (v) => [['logLevel'], v],
 };
 

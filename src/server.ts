@@ -16,6 +16,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './api/app.ts';
 import { loadSessionSecret } from './api/plugins/session.ts';
+import { flowRoutes } from './api/routes/flows.ts';
 import { webAppDeps } from './api/routes/web.ts';
 import type { Authenticator } from './api/types.ts';
 import { CarrierSimulator, createCarrier } from './carriers/index.ts';
@@ -25,6 +26,7 @@ import { type CallbackDispatcher, createCallbackDispatcher } from './delivery/ca
 import { createSender } from './delivery/send.ts';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
 import { type DemoCredentials, seedDemo } from './demo.ts';
+import { createFlowService, type FlowService } from './flows/service.ts';
 import { openStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
 
@@ -38,6 +40,7 @@ export interface RunningServer {
   simulator: CarrierSimulator | null;
   carriers: Carrier[];
   worker: DeliveryWorker | null;
+  flows: FlowService | null;
   demo: DemoCredentials | null;
   stop(): Promise<void>;
 }
@@ -60,7 +63,10 @@ export async function startServer(
   if (config.databaseUrl === undefined) mkdirSync(config.dataDir, { recursive: true });
   const store = await openStore(
     config.databaseUrl !== undefined
-      ? { databaseUrl: config.databaseUrl }
+      ? {
+          databaseUrl: config.databaseUrl,
+          ...(config.databaseSchema !== undefined && { schema: config.databaseSchema }),
+        }
       : { dataDir: config.dataDir },
   );
 
@@ -186,7 +192,22 @@ export async function startServer(
 
     let app: FastifyInstance | null = null;
     let url: string | null = null;
+    let flows: FlowService | null = null;
     if (role === 'all' || role === 'api') {
+      flows = createFlowService({
+        store,
+        sendSms: (accountSid, request, origin) => sender.sendSms(accountSid, request, origin),
+        clock,
+        config: {
+          maxSteps: config.flows.maxSteps,
+          passthruTimeoutMs: config.flows.passthruTimeoutMs,
+          allowPrivateAddresses: config.callbacks.allowPrivateAddresses,
+        },
+        onError: (error, context) =>
+          logger.error({ err: error, ...context }, 'could not save a call log'),
+      });
+      // Calls in progress finish (their logs are saved) before the store closes.
+      stops.push(() => flows!.drain());
       const web = webAppDeps({
         store,
         sessionSecret: loadSessionSecret({ dataDir: config.dataDir }),
@@ -197,9 +218,16 @@ export async function startServer(
         sender,
         clock,
         loggerInstance: logger.child({ part: 'http' }),
-        config: { bodyLimitBytes: config.api.bodyLimitBytes },
+        config: {
+          bodyLimitBytes: config.api.bodyLimitBytes,
+          rateLimitPerMinute: config.api.rateLimitPerMinute,
+        },
         authenticators,
-        extraRoutes: [...web.extraRoutes, ...(options.extraRoutes ?? [])],
+        extraRoutes: [
+          flowRoutes({ service: flows, store }),
+          ...web.extraRoutes,
+          ...(options.extraRoutes ?? []),
+        ],
         readiness: async () => {
           const states = carriers.map((c) => c.status());
           return {
@@ -229,6 +257,7 @@ export async function startServer(
       simulator,
       carriers,
       worker,
+      flows,
       demo,
       async stop() {
         await stopAll();
