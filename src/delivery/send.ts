@@ -1,0 +1,260 @@
+/**
+ * sendSms: the one way in for an SMS (the flow applet, the REST API and the Exotel-compatible API
+ * all call it). It checks the request's shape, computes encoding and segments, writes the outbox
+ * row and wakes the workers; compliance (number, DLT, DND, window, balance) is the worker's job.
+ * It never throws: a call flow must not be hurt by an SMS, so every problem is a result.
+ */
+
+import { createHash, randomBytes } from 'node:crypto';
+import { validateEntityId, validateTemplateId } from '../dlt/index.ts';
+import { CallflowError, type ReasonCode } from '../errors.ts';
+import { inspectSms, parseRecipient } from '../sms/index.ts';
+import type { Message, Origin, SmsType, Store } from '../store/types.ts';
+import {
+  DEFAULT_SEND_CONFIG,
+  type DeliveryLogger,
+  type SendConfig,
+  silentLogger,
+} from './config.ts';
+import { checkOutboundUrl } from './ssrf.ts';
+
+export interface SmsRequest {
+  /** Recipient; E.164 or a national number (default region IN). */
+  to: string;
+  /** DLT header, e.g. ACMECO. */
+  senderId: string;
+  /** Final text (callers render variables first). */
+  body: string;
+  dltTemplateId: string;
+  dltEntityId: string;
+  /** Default transactional. */
+  smsType?: SmsType;
+  statusCallback?: string | null;
+  customField?: string | null;
+  /** Default SendConfig.validitySeconds. */
+  validitySeconds?: number;
+  /** Same key and same request: the same message; same key, other request: IDEMPOTENCY_KEY_REUSED. */
+  idempotencyKey?: string | null;
+  /** Default 'exotel' for the Exotel-compatible API, 'json' otherwise. */
+  callbackFormat?: 'json' | 'exotel';
+}
+
+export type SendResult =
+  | { ok: true; message: Message; created: boolean }
+  | { ok: false; code: ReasonCode; message: string; field?: string };
+
+export interface Sender {
+  sendSms(accountSid: string, request: SmsRequest, origin: Origin): Promise<SendResult>;
+}
+
+const SMS_TYPES: readonly SmsType[] = ['transactional', 'service', 'promotional'];
+const SENDER_ID = /^[A-Za-z0-9]{1,11}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const MAX_TO = 32;
+const MAX_CUSTOM_FIELD = 1000;
+const MAX_URL = 2048;
+
+class Refusal extends Error {
+  readonly code: ReasonCode;
+  readonly field: string | undefined;
+  constructor(code: ReasonCode, message: string, field?: string) {
+    super(message);
+    this.code = code;
+    this.field = field;
+  }
+}
+
+const refuse = (code: ReasonCode, field: string, message: string): never => {
+  throw new Refusal(code, message, field);
+};
+
+function requireString(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    refuse('VALIDATION_FAILED', field, `${field} is required and must be a non-empty string.`);
+  }
+  return value as string;
+}
+
+function optionalString(value: unknown, field: string, max: number): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.length > max) {
+    refuse('VALIDATION_FAILED', field, `${field} must be a string of at most ${max} characters.`);
+  }
+  return value as string;
+}
+
+function codePoints(text: string, stopAfter: number): number {
+  let n = 0;
+  for (const _ of text) if (++n > stopAfter) break;
+  return n;
+}
+
+export function createSender(deps: {
+  store: Store;
+  clock?: () => Date;
+  config?: Partial<SendConfig>;
+  logger?: DeliveryLogger;
+}): Sender {
+  const config = { ...DEFAULT_SEND_CONFIG, ...deps.config };
+  if (config.validitySeconds > config.maxValiditySeconds) {
+    throw new RangeError('the default validitySeconds must not exceed maxValiditySeconds');
+  }
+  const clock = deps.clock ?? (() => new Date());
+  const logger = deps.logger ?? silentLogger;
+
+  /** The outbox row for a valid request; throws Refusal for an invalid one. */
+  function compose(accountSid: string, r: SmsRequest, origin: Origin) {
+    if (typeof accountSid !== 'string' || accountSid === '') {
+      refuse('VALIDATION_FAILED', 'accountSid', 'accountSid is required.');
+    }
+    if (typeof r !== 'object' || r === null) refuse('VALIDATION_FAILED', 'request', 'No request.');
+    const rawTo = requireString(r.to, 'to').trim();
+    if (rawTo.length > MAX_TO)
+      refuse('INVALID_NUMBER', 'to', 'The recipient is too long to be a number.');
+    const senderId = requireString(r.senderId, 'senderId');
+    if (!SENDER_ID.test(senderId)) {
+      refuse('INVALID_HEADER', 'senderId', 'A sender ID is 1 to 11 letters or digits.');
+    }
+    if (typeof r.body !== 'string') refuse('INVALID_TEXT', 'body', 'body must be a string.');
+    if (r.body === '') refuse('VALIDATION_FAILED', 'body', 'body must not be empty.');
+    if (codePoints(r.body, config.maxBodyCharacters) > config.maxBodyCharacters) {
+      refuse(
+        'TEXT_TOO_LONG',
+        'body',
+        `body is longer than ${config.maxBodyCharacters} characters.`,
+      );
+    }
+    // Throws INVALID_TEXT for a lone surrogate or a NUL.
+    const { encoding, segments } = inspectSms(r.body);
+    const dltEntityId = requireString(r.dltEntityId, 'dltEntityId');
+    if (validateEntityId(dltEntityId)) {
+      refuse('INVALID_ENTITY_ID', 'dltEntityId', 'A DLT entity ID is 12 to 19 digits.');
+    }
+    const dltTemplateId = requireString(r.dltTemplateId, 'dltTemplateId');
+    if (validateTemplateId(dltTemplateId)) {
+      refuse('INVALID_TEMPLATE_ID', 'dltTemplateId', 'A DLT template ID is 12 to 19 digits.');
+    }
+    const smsType = r.smsType ?? 'transactional';
+    if (!SMS_TYPES.includes(smsType)) {
+      refuse('VALIDATION_FAILED', 'smsType', `smsType must be one of ${SMS_TYPES.join(', ')}.`);
+    }
+    const statusCallback = optionalString(r.statusCallback, 'statusCallback', MAX_URL) || null;
+    if (statusCallback !== null) {
+      try {
+        checkOutboundUrl(statusCallback, config);
+      } catch (error) {
+        refuse('CALLBACK_URL_BLOCKED', 'statusCallback', (error as Error).message);
+      }
+    }
+    const customField = optionalString(r.customField, 'customField', MAX_CUSTOM_FIELD);
+    const idempotencyKey = optionalString(r.idempotencyKey, 'idempotencyKey', 255) || null;
+    if (idempotencyKey !== null && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      refuse(
+        'VALIDATION_FAILED',
+        'idempotencyKey',
+        'An idempotency key is printable ASCII without spaces.',
+      );
+    }
+    const validitySeconds = r.validitySeconds ?? config.validitySeconds;
+    if (
+      !Number.isInteger(validitySeconds) ||
+      validitySeconds < 1 ||
+      validitySeconds > config.maxValiditySeconds
+    ) {
+      refuse(
+        'VALIDATION_FAILED',
+        'validitySeconds',
+        `validitySeconds must be a whole number from 1 to ${config.maxValiditySeconds}.`,
+      );
+    }
+    const callbackFormat = r.callbackFormat ?? (origin.kind === 'exotel' ? 'exotel' : 'json');
+    if (callbackFormat !== 'json' && callbackFormat !== 'exotel') {
+      refuse('VALIDATION_FAILED', 'callbackFormat', 'callbackFormat must be json or exotel.');
+    }
+    // Kept in E.164 when it parses, so lists, reports and DND look-ups agree; an invalid number
+    // is kept as given and refused by the worker with its reason code.
+    const recipient = parseRecipient(rawTo);
+    const to = recipient.ok ? recipient.e164 : rawTo;
+    const requestHash = createHash('sha256')
+      .update(
+        JSON.stringify([
+          to,
+          senderId,
+          r.body,
+          dltEntityId,
+          dltTemplateId,
+          smsType,
+          statusCallback,
+          customField,
+          validitySeconds,
+          callbackFormat,
+        ]),
+      )
+      .digest('base64url');
+    const now = clock();
+    return {
+      sid: randomBytes(16).toString('hex'),
+      accountSid,
+      origin,
+      to,
+      senderId,
+      body: r.body,
+      smsType,
+      dltEntityId,
+      dltTemplateId,
+      encoding,
+      segments,
+      statusCallback,
+      callbackFormat,
+      customField,
+      idempotencyKey,
+      requestHash,
+      validUntil: new Date(now.getTime() + validitySeconds * 1000),
+    };
+  }
+
+  return {
+    async sendSms(accountSid, request, origin) {
+      try {
+        const row = compose(accountSid, request, origin);
+        const { message, created } = await deps.store.messages.insert(row);
+        if (!created && message.requestHash !== row.requestHash) {
+          return {
+            ok: false,
+            code: 'IDEMPOTENCY_KEY_REUSED',
+            message: `The idempotency key was used for another request (message ${message.sid}).`,
+            field: 'idempotencyKey',
+          };
+        }
+        if (created) {
+          try {
+            await deps.store.notify('messages');
+          } catch (error) {
+            // The workers' poll finds the message anyway; only the wake-up was lost.
+            logger.warn({ err: error, sid: message.sid }, 'could not notify the delivery workers');
+          }
+        }
+        return { ok: true, message, created };
+      } catch (error) {
+        if (error instanceof Refusal) {
+          return {
+            ok: false,
+            code: error.code,
+            message: error.message,
+            ...(error.field !== undefined && { field: error.field }),
+          };
+        }
+        if (error instanceof CallflowError) {
+          const field = error.code === 'INVALID_TEXT' ? { field: 'body' } : {};
+          return { ok: false, code: error.code, message: error.message, ...field };
+        }
+        logger.error({ err: error, accountSid }, 'sendSms could not write the message');
+        return {
+          ok: false,
+          code: 'STORE_UNAVAILABLE',
+          message: 'The message could not be stored; try again.',
+        };
+      }
+    },
+  };
+}

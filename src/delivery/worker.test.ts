@@ -1,0 +1,509 @@
+/**
+ * The delivery worker against both stores, with FakeCarrier, a test double of the Carrier
+ * interface (the real SMPP path is tested in src/carriers and test/): submits, refusals, DND,
+ * the promotional window, billing, retries, expiry, rejections, receipts, window limits, drain.
+ */
+
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import type {
+  Carrier,
+  CarrierStatus,
+  CarrierSubmit,
+  ReceiptHandler,
+  ReceiptState,
+  SubmitOutcome,
+} from '../carriers/types.ts';
+import {
+  createTestAccount,
+  describeEachStore,
+  seedTestRegistry,
+  TEST_ENTITY_ID,
+  TEST_LONG_TEMPLATE,
+  TEST_LONG_TEMPLATE_ID,
+  TEST_PROMO_TEMPLATE_ID,
+  TEST_TEMPLATE_ID,
+  type TestStore,
+} from '../store/testing.ts';
+import type { Message, Store } from '../store/types.ts';
+import type { DeliveryConfig } from './config.ts';
+import { createSender, type SmsRequest } from './send.ts';
+import { createDeliveryWorker } from './worker.ts';
+
+/** Test double: records submits, answers as told, delivers receipts when asked. */
+class FakeCarrier implements Carrier {
+  readonly name: string;
+  window: number;
+  inFlight = 0;
+  maxInFlight = 0;
+  submits: CarrierSubmit[] = [];
+  answer: (msg: CarrierSubmit) => SubmitOutcome | Promise<SubmitOutcome> = (msg) => ({
+    ok: true,
+    carrier: this.name,
+    carrierMessageIds: msg.parts.map((_, i) => `${msg.messageId.slice(0, 8)}-${i}`),
+  });
+  #handler: ReceiptHandler | null = null;
+
+  constructor(name = 'fake', window = 100) {
+    this.name = name;
+    this.window = window;
+  }
+  async start() {}
+  async stop() {}
+  status(): CarrierStatus {
+    return {
+      name: this.name,
+      state: 'bound',
+      inFlight: this.inFlight,
+      queued: 0,
+      window: this.window,
+      submitted: this.submits.length,
+      throttled: 0,
+    };
+  }
+  availableWindow() {
+    return Math.max(0, this.window - this.inFlight);
+  }
+  onReceipt(handler: ReceiptHandler) {
+    this.#handler = handler;
+  }
+  async submit(msg: CarrierSubmit): Promise<SubmitOutcome> {
+    this.submits.push(msg);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      return await this.answer(msg);
+    } finally {
+      this.inFlight--;
+    }
+  }
+  receipt(carrierMessageId: string, state: ReceiptState, errorCode?: string) {
+    return this.#handler!({
+      carrier: this.name,
+      carrierMessageId,
+      state,
+      final: true,
+      errorCode,
+      receivedAt: new Date(),
+    });
+  }
+}
+
+async function setup(
+  t: TestStore,
+  opts: {
+    balancePaise?: number;
+    config?: Partial<DeliveryConfig>;
+    store?: Store;
+    carrier?: FakeCarrier;
+  } = {},
+) {
+  const store = opts.store ?? t.store;
+  const account = await createTestAccount(t.store, { balancePaise: opts.balancePaise ?? 100_000 });
+  await seedTestRegistry(t.store, account.sid);
+  const carrier = opts.carrier ?? new FakeCarrier();
+  const worker = createDeliveryWorker({
+    store,
+    carriers: [carrier],
+    clock: t.clock,
+    config: { registryCacheMs: 0, retryJitter: 0, pollMs: 20, ...opts.config },
+  });
+  const sender = createSender({
+    store: t.store,
+    clock: t.clock,
+    config: { allowPrivateAddresses: true },
+  });
+  const send = async (overrides: Partial<SmsRequest> = {}): Promise<Message> => {
+    const result = await sender.sendSms(
+      account.sid,
+      {
+        to: '+919876543210',
+        senderId: 'ACMECO',
+        body: 'Your OTP is 123456.',
+        dltTemplateId: TEST_TEMPLATE_ID,
+        dltEntityId: TEST_ENTITY_ID,
+        ...overrides,
+      },
+      { kind: 'api' },
+    );
+    assert.ok(result.ok, JSON.stringify(result));
+    return result.message;
+  };
+  const get = async (sid: string) => (await t.store.messages.getBySid(sid))!;
+  const balance = async () => (await t.store.accounts.get(account.sid))!.balancePaise;
+  return { account, carrier, worker, send, get, balance };
+}
+
+/** Two segments, on TEST_LONG_TEMPLATE_ID. */
+const long = (order = 'A-1001') => ({
+  dltTemplateId: TEST_LONG_TEMPLATE_ID,
+  body: TEST_LONG_TEMPLATE.replace('{#var#}', order),
+});
+const promo = {
+  senderId: '123456',
+  dltTemplateId: TEST_PROMO_TEMPLATE_ID,
+  smsType: 'promotional',
+  body: 'Big sale at Acme today!',
+} as const;
+
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 8000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describeEachStore('delivery worker', (current) => {
+  it('submits a message, records its parts, and delivers it on receipts', async () => {
+    const t = current();
+    const { carrier, worker, send, get, balance } = await setup(t);
+    const m = await send({ ...long(), statusCallback: 'http://127.0.0.1:1/cb' });
+    assert.equal(m.segments, 2);
+    assert.equal(await worker.runOnce(), 1);
+    assert.equal(carrier.submits.length, 1);
+    const submit = carrier.submits[0]!;
+    assert.equal(submit.messageId, m.sid);
+    assert.equal(submit.to, '+919876543210');
+    assert.equal(submit.senderId, 'ACMECO');
+    assert.equal(submit.encoding, 'GSM-7');
+    assert.equal(submit.parts.join(''), m.body);
+    assert.equal(submit.parts.length, 2);
+    assert.equal(submit.dltEntityId, TEST_ENTITY_ID);
+    assert.equal(submit.dltTemplateId, TEST_LONG_TEMPLATE_ID);
+    assert.equal(submit.validitySeconds, 86_400);
+    let after = await get(m.sid);
+    assert.equal(after.status, 'submitted');
+    assert.equal(after.pricePaise, 40);
+    assert.equal(await balance(), 100_000 - 40);
+    const ids = after.carrierMessageIds;
+    await carrier.receipt(ids[0]!, 'DELIVERED');
+    assert.equal((await get(m.sid)).status, 'submitted');
+    await carrier.receipt(ids[1]!, 'DELIVERED');
+    after = await get(m.sid);
+    assert.equal(after.status, 'delivered');
+    assert.equal((await t.store.callbacks.list(m.sid)).length, 1);
+    assert.deepEqual(
+      (await t.store.messages.transitions(m.sid)).map((x) => x.status),
+      ['queued', 'sending', 'submitted', 'delivered'],
+    );
+  });
+
+  it('maps receipt states to final statuses', async () => {
+    const t = current();
+    const { carrier, worker, send, get } = await setup(t);
+    const cases = [
+      ['UNDELIVERABLE', 'undelivered', 'UNDELIVERED'],
+      ['EXPIRED', 'undelivered', 'DELIVERY_EXPIRED'],
+      ['REJECTED', 'failed', 'DELIVERY_REJECTED'],
+    ] as const;
+    const sent = [];
+    for (const _ of cases) sent.push(await send());
+    await worker.runOnce();
+    for (const [i, [state, status, code]] of cases.entries()) {
+      const m = await get(sent[i]!.sid);
+      await carrier.receipt(m.carrierMessageIds[0]!, state, '001');
+      const after = await get(m.sid);
+      assert.equal(after.status, status, state);
+      assert.equal(after.reasonCode, code, state);
+    }
+  });
+
+  it('fails a refused message with its reason code, without charging it or calling the carrier', async () => {
+    const t = current();
+    const { carrier, worker, send, get, balance } = await setup(t);
+    const m = await send({ dltTemplateId: '1107166000000000999' });
+    await worker.runOnce();
+    const after = await get(m.sid);
+    assert.equal(after.status, 'failed');
+    assert.equal(after.reasonCode, 'DLT_TEMPLATE_NOT_FOUND');
+    assert.equal(after.pricePaise, null);
+    assert.equal(carrier.submits.length, 0);
+    assert.equal(await balance(), 100_000);
+  });
+
+  it('sends transactional to a fully blocked DND number and fails promotional with DND_BLOCKED', async () => {
+    const t = current();
+    const { worker, send, get, account } = await setup(t);
+    await t.store.dnd.upsert(account.sid, '+919876543210', [0]);
+    const otp = await send({ to: '9876543210' });
+    const sale = await send(promo);
+    await worker.runOnce();
+    assert.equal((await get(otp.sid)).status, 'submitted');
+    const refused = await get(sale.sid);
+    assert.equal(refused.status, 'failed');
+    assert.equal(refused.reasonCode, 'DND_BLOCKED');
+  });
+
+  it('holds a promotional message until the window opens, or fails it when configured', async () => {
+    const t = current();
+    t.clock.set('2025-06-02T16:00:00.000Z'); // 21:30 IST
+    const { carrier, worker, send, get, balance } = await setup(t);
+    const waiting = await send(promo);
+    await worker.runOnce();
+    let m = await get(waiting.sid);
+    assert.equal(m.status, 'queued');
+    assert.equal(m.reasonCode, 'OUTSIDE_PROMO_WINDOW');
+    assert.deepEqual(m.nextAttemptAt, new Date('2025-06-03T04:30:00.000Z'));
+    assert.equal(m.pricePaise, null, 'not charged while it waits');
+    t.clock.set('2025-06-03T04:29:59.000Z');
+    assert.equal(await worker.runOnce(), 0);
+    t.clock.set('2025-06-03T04:30:00.000Z');
+    assert.equal(await worker.runOnce(), 1);
+    m = await get(waiting.sid);
+    assert.equal(m.status, 'submitted');
+    assert.equal(m.reasonCode, null);
+    assert.equal(carrier.submits.length, 1);
+    assert.equal(await balance(), 100_000 - 25);
+
+    t.clock.set('2025-06-03T16:00:00.000Z');
+    const shortLived = await send({ ...promo, validitySeconds: 3600 });
+    await worker.runOnce();
+    m = await get(shortLived.sid);
+    assert.equal(m.status, 'failed', 'its validity ends before the window opens');
+    assert.equal(m.reasonCode, 'OUTSIDE_PROMO_WINDOW');
+
+    const failing = createDeliveryWorker({
+      store: t.store,
+      carriers: [carrier],
+      clock: t.clock,
+      config: { promoOutsideWindow: 'fail' },
+    });
+    const refused = await send(promo);
+    await failing.runOnce();
+    assert.equal((await get(refused.sid)).reasonCode, 'OUTSIDE_PROMO_WINDOW');
+    assert.equal((await get(refused.sid)).status, 'failed');
+  });
+
+  it('charges segments × rate exactly and fails INSUFFICIENT_BALANCE when the balance runs out', async () => {
+    const t = current();
+    const { worker, send, get, balance, account } = await setup(t, { balancePaise: 100 });
+    const ms = [await send(long()), await send(long()), await send(long())];
+    await worker.runOnce();
+    const statuses = await Promise.all(
+      ms.map(async (m) => [(await get(m.sid)).status, (await get(m.sid)).reasonCode]),
+    );
+    assert.deepEqual(statuses.filter(([s]) => s === 'submitted').length, 2);
+    assert.deepEqual(statuses.filter(([, c]) => c === 'INSUFFICIENT_BALANCE').length, 1);
+    assert.equal(await balance(), 20);
+    const ledger = await t.store.accounts.ledger(account.sid, 10);
+    assert.deepEqual(
+      ledger.map((e) => e.amountPaise),
+      [-40, -40],
+    );
+  });
+
+  it('retries transient carrier errors with exponential backoff, then fails EXPIRED with a refund', async () => {
+    const t = current();
+    const carrier = new FakeCarrier();
+    carrier.answer = () => ({
+      ok: false,
+      transient: true,
+      code: 'CARRIER_THROTTLED',
+      commandStatus: 0x58,
+      detail: 'ESME_RTHROTTLED',
+    });
+    const { worker, send, get, balance, account } = await setup(t, {
+      carrier,
+      config: { retryBaseMs: 1000, retryMaxMs: 4000 },
+    });
+    const m = await send({ validitySeconds: 10 });
+    const delays: number[] = [];
+    for (;;) {
+      const before = t.clock().getTime();
+      await worker.runOnce();
+      const after = await get(m.sid);
+      if (after.status !== 'queued') break;
+      assert.equal(after.reasonCode, 'CARRIER_THROTTLED');
+      assert.equal(after.pricePaise, 20, 'paid once, kept across retries');
+      delays.push(after.nextAttemptAt.getTime() - before);
+      t.clock.set(after.nextAttemptAt);
+    }
+    assert.deepEqual(delays, [1000, 2000, 4000], 'doubling, capped at retryMaxMs');
+    const failed = await get(m.sid);
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.reasonCode, 'EXPIRED');
+    assert.match(failed.reasonDetail ?? '', /CARRIER_THROTTLED/);
+    assert.equal(failed.pricePaise, 0);
+    assert.equal(carrier.submits.length, 4);
+    assert.equal(await balance(), 100_000);
+    assert.deepEqual(
+      (await t.store.accounts.ledger(account.sid, 10)).map((e) => [e.kind, e.amountPaise]),
+      [
+        ['refund', 20],
+        ['debit', -20],
+      ],
+    );
+  });
+
+  it('fails a message that is past its validity when claimed, refunding what it paid', async () => {
+    const t = current();
+    const { carrier, worker, send, get } = await setup(t);
+    const m = await send({ validitySeconds: 60 });
+    t.clock.advance(60_000);
+    await worker.runOnce();
+    assert.equal((await get(m.sid)).reasonCode, 'EXPIRED');
+    assert.equal(carrier.submits.length, 0);
+  });
+
+  it('fails CARRIER_REJECTED with the command status, refunded (nothing was sent)', async () => {
+    const t = current();
+    const carrier = new FakeCarrier();
+    carrier.answer = () => ({
+      ok: false,
+      transient: false,
+      code: 'CARRIER_REJECTED',
+      commandStatus: 0x0b,
+      detail: 'ESME_RINVDSTADR',
+    });
+    const { worker, send, get, balance } = await setup(t, { carrier });
+    const m = await send();
+    await worker.runOnce();
+    const after = await get(m.sid);
+    assert.equal(after.status, 'failed');
+    assert.equal(after.reasonCode, 'CARRIER_REJECTED');
+    assert.equal(after.reasonDetail, 'command_status 0x0000000b: ESME_RINVDSTADR');
+    assert.equal(await balance(), 100_000);
+  });
+
+  it('resubmits a message reclaimed in sending without a second debit', async () => {
+    const t = current();
+    const { carrier, worker, send, get, balance, account } = await setup(t, {
+      config: { leaseMs: 5000 },
+    });
+    const m = await send();
+    // A worker that died after its debit, before it recorded the submit.
+    await t.store.messages.claimDue('dead-worker', 10, 5000);
+    assert.equal((await t.store.messages.debitAndMarkSending(m.sid, 'dead-worker', 20)).ok, true);
+    assert.equal(await worker.runOnce(), 0, 'leased');
+    t.clock.advance(5000);
+    assert.equal(await worker.runOnce(), 1);
+    assert.equal((await get(m.sid)).status, 'submitted');
+    assert.equal(carrier.submits.length, 1);
+    assert.equal(await balance(), 100_000 - 20);
+    assert.equal((await t.store.accounts.ledger(account.sid, 10)).length, 1);
+  });
+
+  it('never has more submits in flight than the carrier window', async () => {
+    const t = current();
+    const carrier = new FakeCarrier('fake', 4);
+    const base = carrier.answer;
+    carrier.answer = async (msg) => {
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      return base(msg);
+    };
+    const { worker, send } = await setup(t, { carrier });
+    for (let i = 0; i < 30; i++) await send();
+    await worker.start();
+    try {
+      await until(
+        async () => (await t.store.messages.stats()).byStatus.submitted === 30,
+        '30 submitted',
+      );
+    } finally {
+      await worker.stop();
+    }
+    assert.equal(carrier.submits.length, 30);
+    assert.ok(carrier.maxInFlight <= 4, `max in flight ${carrier.maxInFlight}`);
+    assert.ok(carrier.maxInFlight >= 2, 'and it does use the window');
+  });
+
+  it('wakes on a new message, and on stop releases a message it has not yet submitted', async () => {
+    const t = current();
+    // A store whose account look-up (the last check) waits at a gate once it is closed.
+    let gated = false;
+    let open: () => void = () => {};
+    let reached: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const atGate = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const store: Store = {
+      ...t.store,
+      accounts: {
+        ...t.store.accounts,
+        async get(sid) {
+          if (gated) {
+            reached();
+            await gate;
+          }
+          return t.store.accounts.get(sid);
+        },
+      },
+    };
+    const { worker, send, get } = await setup(t, { store, config: { pollMs: 60_000 } });
+    await worker.start();
+    try {
+      const first = await send();
+      await until(
+        async () => (await get(first.sid)).status === 'submitted',
+        'the notified message to go out',
+      );
+      gated = true;
+      const second = await send();
+      await atGate;
+      const stopped = worker.stop();
+      open();
+      await stopped;
+      const released = await get(second.sid);
+      assert.equal(released.status, 'queued');
+      assert.equal(released.leaseOwner, null, 'released for the next worker');
+      assert.deepEqual(released.nextAttemptAt, t.clock());
+      assert.equal(released.attempts, 0, 'the interrupted claim does not count');
+      assert.equal(released.pricePaise, null);
+    } finally {
+      open();
+      await worker.stop();
+    }
+  });
+
+  it('on stop waits for a submit in flight, but only up to drainMs', async () => {
+    const t = current();
+    const carrier = new FakeCarrier();
+    carrier.answer = () => new Promise(() => {});
+    const { worker, send, get } = await setup(t, { carrier, config: { drainMs: 200 } });
+    await worker.start();
+    const m = await send();
+    await until(async () => carrier.submits.length === 1, 'the submit');
+    const started = Date.now();
+    await worker.stop();
+    const waited = Date.now() - started;
+    assert.ok(waited >= 190 && waited < 2000, `waited ${waited} ms`);
+    const after = await get(m.sid);
+    assert.equal(after.status, 'sending', 'its lease will expire and another worker resubmits it');
+    assert.equal(after.leaseOwner, worker.id);
+  });
+
+  it('two workers on separate connections never overspend and submit each message once', async () => {
+    const t = current();
+    const second = await t.open({ migrate: false });
+    const c1 = new FakeCarrier('fake', 8);
+    const c2 = new FakeCarrier('fake', 8);
+    const { worker, send, balance } = await setup(t, { balancePaise: 400, carrier: c1 });
+    const other = createDeliveryWorker({
+      store: second,
+      carriers: [c2],
+      clock: t.clock,
+      config: { registryCacheMs: 0, pollMs: 20 },
+    });
+    for (let i = 0; i < 50; i++) await send();
+    await Promise.all([worker.start(), other.start()]);
+    try {
+      await until(async () => {
+        const s = await t.store.messages.stats();
+        return s.byStatus.queued + s.byStatus.sending === 0;
+      }, 'every message to be settled');
+    } finally {
+      await Promise.all([worker.stop(), other.stop()]);
+    }
+    const stats = await t.store.messages.stats();
+    assert.equal(stats.byStatus.submitted, 20);
+    assert.equal(stats.byStatus.failed, 30);
+    assert.equal(await balance(), 0);
+    const submitted = [...c1.submits, ...c2.submits].map((s) => s.messageId);
+    assert.equal(submitted.length, 20);
+    assert.equal(new Set(submitted).size, 20);
+  });
+});

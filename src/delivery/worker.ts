@@ -1,0 +1,285 @@
+/**
+ * The delivery worker: claims due messages from the outbox with a lease, checks them
+ * (checks.ts), debits and marks them `sending` in one transaction, submits them to a carrier and
+ * records the result; it also applies the carriers' delivery receipts.
+ *
+ * Outcomes of a submit:
+ * - accepted: `submitted`, with one carrier message ID per part;
+ * - transient (throttled, unavailable, timeout): back to `queued` with exponential backoff and
+ *   jitter; when the next attempt would fall past the message's validity it fails EXPIRED, refunded;
+ * - CARRIER_REJECTED: `failed`, refunded — a refused submit_sm means the message was not sent.
+ *
+ * A message reclaimed in `sending` (its worker died after the debit) is resubmitted without a
+ * second debit or second check; that is the one window for a duplicate (a lost submit_sm_resp).
+ *
+ * The worker never claims more messages than the carriers' windows have room for, wakes on
+ * the store's notifications and polls as a fallback. The caller starts the carriers before
+ * start() and stops them after stop().
+ */
+
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Carrier, DeliveryReceipt } from '../carriers/types.ts';
+import type { ReasonCode } from '../errors.ts';
+import { FINAL_STATUSES, type Message, type Store } from '../store/types.ts';
+import { createChecks } from './checks.ts';
+import {
+  backoffMs,
+  DEFAULT_DELIVERY_CONFIG,
+  type DeliveryConfig,
+  type DeliveryLogger,
+  silentLogger,
+} from './config.ts';
+import { validatePromoWindow } from './promo-window.ts';
+import { createPump } from './pump.ts';
+
+export interface DeliveryWorkerStats {
+  claimed: number;
+  submitted: number;
+  retried: number;
+  failed: Partial<Record<ReasonCode, number>>;
+  receipts: number;
+}
+
+export interface DeliveryWorker {
+  /** The lease owner name of this worker. */
+  readonly id: string;
+  start(): Promise<void>;
+  /** Stops claiming, releases what is not yet submitted, waits (up to drainMs) for submits in flight. */
+  stop(): Promise<void>;
+  /** One claim and everything it claimed, to the end (tests). Returns how many were claimed. */
+  runOnce(): Promise<number>;
+  stats(): DeliveryWorkerStats;
+}
+
+export function createDeliveryWorker(deps: {
+  store: Store;
+  carriers: Carrier[];
+  clock?: () => Date;
+  config?: Partial<DeliveryConfig>;
+  logger?: DeliveryLogger;
+  /** For tests: the random source of the retry jitter. */
+  random?: () => number;
+}): DeliveryWorker {
+  const config: DeliveryConfig = { ...DEFAULT_DELIVERY_CONFIG, ...deps.config };
+  validatePromoWindow(config.promoWindow);
+  const { store, carriers } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const logger = deps.logger ?? silentLogger;
+  const random = deps.random ?? Math.random;
+  const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const checks = createChecks({ store, config, now: () => clock().getTime() });
+  const stats: DeliveryWorkerStats = {
+    claimed: 0,
+    submitted: 0,
+    retried: 0,
+    failed: {},
+    receipts: 0,
+  };
+  /** Claimed messages not yet handed to a carrier: they will need window. */
+  let preparing = 0;
+  let stopping = false;
+  let receiving = false;
+  let unsubscribe: (() => void) | null = null;
+
+  const freeWindow = () => carriers.reduce((n, c) => n + Math.max(0, c.availableWindow()), 0);
+
+  const pump = createPump({
+    room: () => Math.min(config.batchSize, freeWindow() - preparing),
+    async claim(limit) {
+      const messages = await store.messages.claimDue(id, limit, config.leaseMs);
+      stats.claimed += messages.length;
+      for (const m of messages) {
+        preparing++;
+        let preparingCounted = true;
+        // Called once the message is with a carrier (or done): it no longer needs window room.
+        const handedOver = () => {
+          if (preparingCounted) preparing--;
+          preparingCounted = false;
+        };
+        pump.track(deliver(m, handedOver).finally(handedOver));
+      }
+      return messages.length;
+    },
+    pollMs: config.pollMs,
+    onError: (error) => logger.error({ err: error }, 'delivery worker error'),
+  });
+
+  /** Wakes the callback dispatchers for a message that just ended with a callback to send. */
+  async function notifyCallbacks(m: Message | undefined) {
+    if (!m?.statusCallback || !FINAL_STATUSES.includes(m.status)) return;
+    try {
+      await store.notify('callbacks');
+    } catch (error) {
+      // The dispatchers' poll finds the job anyway.
+      logger.warn({ err: error }, 'could not notify the callback dispatchers');
+    }
+  }
+
+  async function fail(m: Message, code: ReasonCode, detail: string) {
+    const failed = await store.messages.fail(m.sid, id, code, detail, { refund: true });
+    if (failed) {
+      stats.failed[code] = (stats.failed[code] ?? 0) + 1;
+      await notifyCallbacks(failed);
+    }
+  }
+
+  /** Back to the queue after transient trouble, or EXPIRED when the retry would come too late. */
+  async function retryLater(m: Message, code: ReasonCode, detail: string) {
+    const at = new Date(
+      clock().getTime() +
+        backoffMs(
+          m.attempts,
+          { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs, jitter: config.retryJitter },
+          random,
+        ),
+    );
+    if (at >= m.validUntil) {
+      await fail(m, 'EXPIRED', `Not submitted within its validity; last: ${code} ${detail}`);
+      return;
+    }
+    stats.retried++;
+    await store.messages.requeue(m.sid, id, at, code, detail);
+  }
+
+  /** The first carrier with room, waiting boundedly for one. */
+  async function carrierWithRoom(): Promise<Carrier | undefined> {
+    const deadline = Date.now() + config.windowWaitMs;
+    for (;;) {
+      const c = carriers.find((x) => x.availableWindow() > 0);
+      if (c || Date.now() >= deadline || stopping) return c;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  async function deliver(m: Message, handedOver: () => void): Promise<void> {
+    const now = clock();
+    if (now >= m.validUntil) {
+      await fail(m, 'EXPIRED', 'Not submitted within its validity period.');
+      return;
+    }
+    let prepared: { to: string; parts: string[]; encoding: 'GSM-7' | 'UCS-2' };
+    if (m.status === 'sending') {
+      // Checked and paid by a worker that died before it recorded the submit.
+      const p = checks.prepare(m);
+      if (p.ok !== true) return fail(m, p.code, p.detail);
+      prepared = p;
+    } else {
+      const outcome = await checks.check(m, now);
+      if (outcome.ok === false) return fail(m, outcome.code, outcome.detail);
+      if (outcome.ok === 'wait') {
+        if (outcome.until >= m.validUntil) return fail(m, outcome.code, outcome.detail);
+        await store.messages.requeue(m.sid, id, outcome.until, outcome.code, outcome.detail);
+        return;
+      }
+      if (stopping) return store.messages.release(m.sid, id);
+      if (m.pricePaise === null) {
+        const debit = await store.messages.debitAndMarkSending(m.sid, id, outcome.pricePaise);
+        if (!debit.ok && debit.code === 'INSUFFICIENT_BALANCE') {
+          return fail(
+            m,
+            'INSUFFICIENT_BALANCE',
+            `${m.segments} segment(s) cost ${outcome.pricePaise} paise.`,
+          );
+        }
+        if (!debit.ok) return;
+      } else if (!(await store.messages.markSending(m.sid, id))) {
+        return;
+      }
+      prepared = outcome;
+    }
+    await submit({ ...m, status: 'sending' }, prepared, handedOver);
+  }
+
+  async function submit(
+    m: Message,
+    p: { to: string; parts: string[]; encoding: 'GSM-7' | 'UCS-2' },
+    handedOver: () => void,
+  ) {
+    const carrier = await carrierWithRoom();
+    if (stopping && !carrier) return store.messages.release(m.sid, id);
+    if (!carrier) return retryLater(m, 'CARRIER_UNAVAILABLE', 'No carrier had room in its window.');
+    handedOver();
+    const result = await carrier.submit({
+      messageId: m.sid,
+      to: p.to,
+      senderId: m.senderId,
+      encoding: p.encoding,
+      parts: p.parts,
+      dltEntityId: m.dltEntityId,
+      dltTemplateId: m.dltTemplateId,
+      validitySeconds: Math.max(1, Math.ceil((m.validUntil.getTime() - clock().getTime()) / 1000)),
+    });
+    if (result.ok) {
+      stats.submitted++;
+      const after = await recordSubmit(m, result.carrier, result.carrierMessageIds);
+      await notifyCallbacks(after);
+    } else if (result.transient) {
+      await retryLater(m, result.code, result.detail);
+    } else {
+      const status = `command_status 0x${result.commandStatus.toString(16).padStart(8, '0')}`;
+      await fail(m, 'CARRIER_REJECTED', `${status}: ${result.detail}`);
+    }
+  }
+
+  /** markSubmitted, retried briefly: losing it would resubmit the message after the lease. */
+  async function recordSubmit(m: Message, carrier: string, ids: string[]) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const after = await store.messages.markSubmitted(m.sid, id, carrier, ids);
+        if (!after)
+          logger.warn(
+            { sid: m.sid },
+            'submitted a message whose lease had passed to another worker',
+          );
+        return after;
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
+  }
+
+  async function onReceipt(r: DeliveryReceipt): Promise<void> {
+    const result = await store.messages.applyReceipt({
+      carrier: r.carrier,
+      carrierMessageId: r.carrierMessageId,
+      ...(r.alternateIds && { alternateIds: r.alternateIds }),
+      state: r.state,
+      final: r.final,
+      errorCode: r.errorCode ?? null,
+      receivedAt: r.receivedAt,
+    });
+    stats.receipts++;
+    if (result.applied) await notifyCallbacks(result.message);
+  }
+
+  function receive() {
+    if (receiving) return;
+    receiving = true;
+    for (const c of carriers) c.onReceipt(onReceipt);
+  }
+
+  return {
+    id,
+    async start() {
+      receive();
+      stopping = false;
+      unsubscribe = store.onNotify('messages', pump.wake);
+      pump.start();
+    },
+    async stop() {
+      stopping = true;
+      unsubscribe?.();
+      unsubscribe = null;
+      const drained = await pump.stop(config.drainMs);
+      if (!drained)
+        logger.warn({ inFlight: pump.inFlight }, 'stopped with submits still in flight');
+    },
+    async runOnce() {
+      receive();
+      return pump.runOnce();
+    },
+    stats: () => structuredClone(stats),
+  };
+}

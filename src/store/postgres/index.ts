@@ -1,0 +1,94 @@
+/**
+ * The PostgreSQL store, for several processes sharing one database. Workers wake on NOTIFY
+ * (channels named after the schema, so stores in different schemas do not wake each other) and
+ * also receive this process's own notifications at once, without the round trip.
+ */
+
+import { EventEmitter } from 'node:events';
+import type { Store } from '../types.ts';
+import { pgAccounts } from './accounts.ts';
+import { pgCallbacks } from './callbacks.ts';
+import { createListener, migratePostgres, openPostgres } from './db.ts';
+import { pgDlt } from './dlt.ts';
+import { pgDnd } from './dnd.ts';
+import { pgCalls, pgFlows, pgNumbers } from './flows.ts';
+import { pgMessageQueries } from './messages.ts';
+import { pgOutbox } from './outbox.ts';
+import { pgConsentImport, pgDndImport, pgMessageReports } from './reports.ts';
+
+type Channel = 'messages' | 'callbacks';
+const CHANNELS: Channel[] = ['messages', 'callbacks'];
+
+export async function createPostgresStore(opts: {
+  connectionString: string;
+  schema?: string;
+  poolSize?: number;
+  clock?: () => Date;
+  synchronousCommit?: 'on' | 'off';
+}): Promise<Store> {
+  const db = openPostgres({
+    connectionString: opts.connectionString,
+    schema: opts.schema ?? 'public',
+    poolSize: opts.poolSize ?? 10,
+    clock: opts.clock ?? (() => new Date()),
+    synchronousCommit: opts.synchronousCommit,
+  });
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  const pgChannel = (ch: Channel) => `callflow_${db.schema}_${ch}`;
+  const byPgChannel = new Map(CHANNELS.map((ch) => [pgChannel(ch), ch]));
+  let listener: { close(): Promise<void> } | null = null;
+  let closed = false;
+  // At most one NOTIFY per channel in flight, plus one more for everything asked meanwhile: a
+  // burst of sends costs two round trips, and every caller resolves after a NOTIFY sent after it.
+  const notifying = new Map(
+    CHANNELS.map((ch) => [ch, { dirty: false, running: null as Promise<void> | null }]),
+  );
+
+  return {
+    dialect: 'postgres',
+    accounts: pgAccounts(db),
+    dlt: pgDlt(db),
+    dnd: { ...pgDnd(db), ...pgDndImport(db), ...pgConsentImport(db) },
+    messages: { ...pgMessageQueries(db), ...pgOutbox(db), ...pgMessageReports(db) },
+    callbacks: pgCallbacks(db),
+    flows: pgFlows(db),
+    numbers: pgNumbers(db),
+    calls: pgCalls(db),
+    migrate: () => migratePostgres(db),
+    notify(channel) {
+      events.emit(channel);
+      const state = notifying.get(channel)!;
+      state.dirty = true;
+      state.running ??= (async () => {
+        try {
+          while (state.dirty) {
+            state.dirty = false;
+            await db.run('SELECT pg_notify($1, $2)', [pgChannel(channel), '']);
+          }
+        } finally {
+          state.running = null;
+        }
+      })();
+      return state.running;
+    },
+    onNotify(channel, fn) {
+      listener ??= createListener(db.config, [...byPgChannel.keys()], (pgName) => {
+        const ch = byPgChannel.get(pgName);
+        if (ch) events.emit(ch);
+      });
+      events.on(channel, fn);
+      return () => events.off(channel, fn);
+    },
+    async ping() {
+      await db.run('SELECT 1');
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      events.removeAllListeners();
+      await listener?.close();
+      await db.pool.end();
+    },
+  };
+}

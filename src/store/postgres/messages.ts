@@ -1,0 +1,189 @@
+/** Messages on PostgreSQL: writing the outbox row, reading and listing messages, counts. */
+
+import { CallflowError } from '../../errors.ts';
+import { decodeCursor, encodeCursor } from '../cursor.ts';
+import {
+  pgCodec as c,
+  messageFromRow,
+  originColumns,
+  partFromRow,
+  transitionFromRow,
+} from '../rows.ts';
+import type { MessageStatus, MessagesRepo, NewMessage } from '../types.ts';
+import type { PgDb, Queryable } from './db.ts';
+
+// One statement writes the row and its first transition, so no transaction round trips are needed.
+const INSERT = `WITH m AS (
+    INSERT INTO messages (sid, account_sid, origin_kind, call_sid, flow_id, applet_id, to_number,
+      sender_id, body, sms_type, dlt_entity_id, dlt_template_id, encoding, segments, status_callback,
+      callback_format, custom_field, idempotency_key, request_hash, valid_until, status,
+      next_attempt_at, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+      $20, 'queued', $21, $21, $21)
+    ON CONFLICT DO NOTHING RETURNING *),
+  t AS (INSERT INTO message_transitions (message_sid, status, at) SELECT sid, 'queued', $21 FROM m)
+  SELECT * FROM m`;
+
+export const TRANSITION = `INSERT INTO message_transitions (message_sid, status, at, reason_code, detail)
+  VALUES ($1, $2, $3, $4, $5)`;
+
+type Queries = Pick<
+  MessagesRepo,
+  'insert' | 'insertMany' | 'get' | 'getBySid' | 'list' | 'transitions' | 'parts' | 'stats'
+>;
+
+async function insertRow(q: Queryable, accountSid: string, params: unknown[]) {
+  try {
+    return await q.get(INSERT, params);
+  } catch (error) {
+    // 23503 foreign_key_violation: the account does not exist.
+    if ((error as { code?: string }).code === '23503') {
+      throw new CallflowError('NOT_FOUND', `No account ${accountSid}.`);
+    }
+    throw error;
+  }
+}
+
+async function insertOne(q: Queryable, m: NewMessage, now: Date) {
+  const [originKind, callSid, flowId, appletId] = originColumns(m.origin);
+  const row = await insertRow(q, m.accountSid, [
+    m.sid,
+    m.accountSid,
+    originKind,
+    callSid,
+    flowId,
+    appletId,
+    m.to,
+    m.senderId,
+    m.body,
+    m.smsType,
+    m.dltEntityId,
+    m.dltTemplateId,
+    m.encoding,
+    m.segments,
+    m.statusCallback,
+    m.callbackFormat,
+    m.customField,
+    m.idempotencyKey,
+    m.requestHash,
+    m.validUntil,
+    now,
+  ]);
+  if (row) return { message: messageFromRow(row, c), created: true };
+  const existing =
+    m.idempotencyKey === null
+      ? undefined
+      : await q.get('SELECT * FROM messages WHERE account_sid = $1 AND idempotency_key = $2', [
+          m.accountSid,
+          m.idempotencyKey,
+        ]);
+  if (!existing) throw new CallflowError('CONFLICT', `Message ${m.sid} already exists.`);
+  return { message: messageFromRow(existing, c), created: false };
+}
+
+export function pgMessageQueries(db: PgDb): Queries {
+  return {
+    async insert(m) {
+      return insertOne(db, m, db.now());
+    },
+
+    async insertMany(ms) {
+      const now = db.now();
+      return db.tx(async (q) => {
+        const results = [];
+        for (const m of ms) results.push(await insertOne(q, m, now));
+        return results;
+      });
+    },
+
+    async get(accountSid, sid) {
+      const row = await db.get('SELECT * FROM messages WHERE sid = $1 AND account_sid = $2', [
+        sid,
+        accountSid,
+      ]);
+      return row && messageFromRow(row, c);
+    },
+
+    async getBySid(sid) {
+      const row = await db.get('SELECT * FROM messages WHERE sid = $1', [sid]);
+      return row && messageFromRow(row, c);
+    },
+
+    async list(accountSid, filter, cursor, limit) {
+      const params: unknown[] = [accountSid];
+      const where = ['account_sid = $1'];
+      const add = (sql: (p: string) => string, value: unknown) => {
+        params.push(value);
+        where.push(sql(`$${params.length}`));
+      };
+      const eq = (column: string, value: string | undefined) => {
+        if (value !== undefined) add((p) => `${column} = ${p}`, value);
+      };
+      eq('status', filter.status);
+      eq('to_number', filter.to);
+      eq('sender_id', filter.from);
+      eq('call_sid', filter.callSid);
+      eq('flow_id', filter.flowId);
+      eq('sms_type', filter.smsType);
+      eq('dlt_template_id', filter.dltTemplateId);
+      if (filter.since) add((p) => `created_at >= ${p}`, filter.since);
+      if (filter.until) add((p) => `created_at < ${p}`, filter.until);
+      if (cursor !== null) {
+        const after = decodeCursor(cursor);
+        params.push(new Date(after.createdAtMs), after.sid);
+        where.push(`(created_at, sid) < ($${params.length - 1}, $${params.length})`);
+      }
+      params.push(limit + 1);
+      const rows = await db.all(
+        `SELECT * FROM messages WHERE ${where.join(' AND ')}
+         ORDER BY created_at DESC, sid DESC LIMIT $${params.length}`,
+        params,
+      );
+      const items = rows.slice(0, limit).map((r) => messageFromRow(r, c));
+      const last = items.at(-1);
+      return {
+        items,
+        nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.sid) : null,
+      };
+    },
+
+    async transitions(sid) {
+      const rows = await db.all(
+        'SELECT * FROM message_transitions WHERE message_sid = $1 ORDER BY id',
+        [sid],
+      );
+      return rows.map((r) => transitionFromRow(r, c));
+    },
+
+    async parts(sid) {
+      const rows = await db.all('SELECT * FROM message_parts WHERE message_sid = $1 ORDER BY seq', [
+        sid,
+      ]);
+      return rows.map((r) => partFromRow(r, c));
+    },
+
+    async stats() {
+      const byStatus: Record<MessageStatus, number> = {
+        queued: 0,
+        sending: 0,
+        submitted: 0,
+        delivered: 0,
+        undelivered: 0,
+        failed: 0,
+      };
+      for (const r of await db.all('SELECT status, count(*) AS n FROM messages GROUP BY status')) {
+        byStatus[r.status as MessageStatus] = Number(r.n);
+      }
+      const due = await db.get(
+        `SELECT count(*) AS n, min(next_attempt_at) AS oldest FROM messages
+         WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1`,
+        [db.now()],
+      );
+      return {
+        byStatus,
+        due: Number(due!.n),
+        oldestDueAt: (due!.oldest as Date | null) ?? null,
+      };
+    },
+  };
+}

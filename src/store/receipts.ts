@@ -1,0 +1,36 @@
+/**
+ * What a message became, from the final states of its parts (both adapters apply this inside
+ * the transaction that records the last part's receipt). A message is delivered only when every
+ * part was; otherwise the worst part decides: REJECTED (the carrier or the DLT scrubber refused
+ * it after accepting) over EXPIRED over the handset-side failures.
+ */
+
+import type { ReasonCode } from '../errors.ts';
+import type { PartState } from './types.ts';
+
+export interface PartOutcome {
+  seq: number;
+  state: PartState;
+  errorCode: string | null;
+}
+
+export interface MessageOutcome {
+  status: 'delivered' | 'undelivered' | 'failed';
+  code: ReasonCode | null;
+  detail: string | null;
+}
+
+const RANK: Partial<Record<PartState, number>> = { REJECTED: 3, EXPIRED: 2 };
+
+export function messageOutcome(parts: PartOutcome[]): MessageOutcome {
+  const bad = parts.filter((p) => p.state !== 'DELIVERED');
+  if (bad.length === 0) return { status: 'delivered', code: null, detail: null };
+  const worst = bad.reduce((a, b) => ((RANK[b.state] ?? 1) > (RANK[a.state] ?? 1) ? b : a));
+  const detail = bad
+    .map((p) => `part ${p.seq + 1}: ${p.state}${p.errorCode ? ` err:${p.errorCode}` : ''}`)
+    .join('; ');
+  if (worst.state === 'REJECTED') return { status: 'failed', code: 'DELIVERY_REJECTED', detail };
+  if (worst.state === 'EXPIRED') return { status: 'undelivered', code: 'DELIVERY_EXPIRED', detail };
+  // UNDELIVERABLE, DELETED, UNKNOWN, and an ACCEPTED that the carrier marked final: no proof of delivery.
+  return { status: 'undelivered', code: 'UNDELIVERED', detail };
+}

@@ -1,0 +1,51 @@
+/** The embedded store: node:sqlite, one file under DATA_DIR (or ':memory:'). */
+
+import { EventEmitter } from 'node:events';
+import type { Store } from '../types.ts';
+import { sqliteAccounts } from './accounts.ts';
+import { sqliteCallbacks } from './callbacks.ts';
+import { migrateSqlite, openSqlite } from './db.ts';
+import { sqliteDlt } from './dlt.ts';
+import { sqliteDnd } from './dnd.ts';
+import { sqliteCalls, sqliteFlows, sqliteNumbers } from './flows.ts';
+import { sqliteMessageQueries } from './messages.ts';
+import { sqliteOutbox } from './outbox.ts';
+import { sqliteConsentImport, sqliteDndImport, sqliteMessageReports } from './reports.ts';
+
+export function createSqliteStore(opts: { file: string; clock?: () => Date }): Store {
+  const db = openSqlite(opts.file, opts.clock ?? (() => new Date()));
+  // Workers share this process with the writers, so an in-process event is enough to wake them.
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  let closed = false;
+  return {
+    dialect: 'sqlite',
+    accounts: sqliteAccounts(db),
+    dlt: sqliteDlt(db),
+    dnd: { ...sqliteDnd(db), ...sqliteDndImport(db), ...sqliteConsentImport(db) },
+    messages: { ...sqliteMessageQueries(db), ...sqliteOutbox(db), ...sqliteMessageReports(db) },
+    callbacks: sqliteCallbacks(db),
+    flows: sqliteFlows(db),
+    numbers: sqliteNumbers(db),
+    calls: sqliteCalls(db),
+    async migrate() {
+      return migrateSqlite(db);
+    },
+    async notify(channel) {
+      events.emit(channel);
+    },
+    onNotify(channel, listener) {
+      events.on(channel, listener);
+      return () => events.off(channel, listener);
+    },
+    async ping() {
+      db.get('SELECT 1');
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      events.removeAllListeners();
+      db.close();
+    },
+  };
+}
