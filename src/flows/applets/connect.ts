@@ -1,0 +1,61 @@
+/**
+ * connect: dials agent numbers, one after another or all at once, each ringing `ringSeconds`.
+ * Exits `completed` after the conversation ends, or `no-answer`, `busy`, `failed` when nobody
+ * answered. Logs who answered and how long they talked; Passthru reports it as DialCallDuration.
+ *
+ * The caller hanging up is one of the ways a Connect ends, not an interruption: during the
+ * conversation it takes `completed` (the talk time runs to the hang-up), while the agents still
+ * ring it takes `no-answer` (a missed call). Exotel's "After the call conversation ends" and "If
+ * nobody answers" branches behave so, and the guide's post-call confirmation and missed-call
+ * alert depend on it. The log marks it `callerHungUp: true`.
+ */
+
+import { Type } from 'typebox';
+import type { AppletDefinition } from '../types.ts';
+
+const configSchema = Type.Object(
+  {
+    /** Agent numbers in E.164, dialled in this order. */
+    numbers: Type.Array(Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$' }), {
+      minItems: 1,
+      maxItems: 20,
+      title: 'Numbers',
+    }),
+    /** `sequential` (default): one after another; `simultaneous`: all at once, first to answer wins. */
+    mode: Type.Optional(Type.Union([Type.Literal('sequential'), Type.Literal('simultaneous')])),
+    /** How long each number rings, seconds. Default 30. */
+    ringSeconds: Type.Optional(Type.Integer({ minimum: 5, maximum: 120, default: 30 })),
+  },
+  { additionalProperties: false },
+);
+
+export const connect: AppletDefinition<typeof configSchema> = {
+  type: 'connect',
+  version: 1,
+  title: 'Connect',
+  description: 'Connects the caller to agents; the exit says whether anyone answered.',
+  configSchema,
+  defaultConfig: { numbers: [], mode: 'sequential', ringSeconds: 30 },
+  exits: () => ['completed', 'no-answer', 'busy', 'failed'],
+  needsCaller: true,
+  async run(ctx, config) {
+    const result = await ctx.telephony.dial(config.numbers, {
+      mode: config.mode ?? 'sequential',
+      ringSeconds: config.ringSeconds ?? 30,
+    });
+    ctx.facts.dial = {
+      outcome: result.outcome,
+      ...(result.answeredBy === undefined ? {} : { answeredBy: result.answeredBy }),
+      ...(result.talkSeconds === undefined ? {} : { talkSeconds: result.talkSeconds }),
+      ...(result.callerHungUp ? { callerHungUp: true } : {}),
+    };
+    ctx.detail({
+      outcome: result.outcome,
+      answeredBy: result.answeredBy ?? null,
+      talkSeconds: result.talkSeconds ?? 0,
+      attempts: result.attempts,
+      ...(result.callerHungUp ? { callerHungUp: true } : {}),
+    });
+    return result.outcome;
+  },
+};

@@ -1,0 +1,188 @@
+/**
+ * sms: renders the body, resolves the recipient, hands the message to `sendSms` (which only
+ * writes the outbox row) and takes `default` at once, whatever becomes of the SMS. Delivery,
+ * DLT checks and billing happen later in the delivery worker; a message refused there does not
+ * touch the call. Nothing here may throw into the call: every failure is logged with its code.
+ */
+
+import { type Static, Type } from 'typebox';
+import { isReasonCode } from '../../errors.ts';
+import { renderBody, variablesOf } from '../../sms/variables.ts';
+import type { AppletContext, AppletDefinition, FlowSmsRequest, SendSmsResult } from '../types.ts';
+
+/**
+ * How long the call waits for sendSms to write the outbox row before moving on, milliseconds.
+ * It normally takes a few; this only bounds a stalled store. A late answer is still logged.
+ */
+const SEND_WAIT_MS = 2000;
+
+const DltId = Type.String({ pattern: '^[0-9]{12,19}$' });
+
+const Recipient = Type.Union(
+  [
+    Type.Object({ kind: Type.Literal('caller') }, { additionalProperties: false }),
+    Type.Object({ kind: Type.Literal('called') }, { additionalProperties: false }),
+    Type.Object(
+      { kind: Type.Literal('custom'), number: Type.String({ pattern: '^\\+?[0-9]{6,15}$' }) },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        kind: Type.Literal('dynamic'),
+        /** `<passthruAppletId>.<field>` of an earlier Passthru's JSON answer. */
+        from: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*\\.[A-Za-z0-9_.]+$' }),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  {
+    title: 'To Number',
+    description:
+      "The caller (default), the ExoPhone called, a fixed number, or a Passthru answer's field.",
+    default: { kind: 'caller' },
+  },
+);
+
+const configSchema = Type.Object(
+  {
+    to: Recipient,
+    senderId: Type.String({ minLength: 1, maxLength: 11, title: 'Sender ID' }),
+    body: Type.String({ minLength: 1, maxLength: 2000, title: 'Message Body' }),
+    dltTemplateId: { ...DltId, title: 'DLT Template ID' },
+    dltEntityId: { ...DltId, title: 'DLT Entity ID' },
+    /** Default transactional: call-flow messages are expected by the caller and reach DND numbers. */
+    smsType: Type.Optional(
+      Type.Union([
+        Type.Literal('transactional'),
+        Type.Literal('service'),
+        Type.Literal('promotional'),
+      ]),
+    ),
+    statusCallback: Type.Optional(Type.String({ pattern: '^https?://', maxLength: 2000 })),
+    customField: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+
+export const sms: AppletDefinition<typeof configSchema> = {
+  type: 'sms',
+  version: 1,
+  title: 'SMS',
+  description:
+    'Sends a DLT-compliant SMS and continues at once; delivery happens independently of the call.',
+  configSchema,
+  defaultConfig: {
+    to: { kind: 'caller' },
+    senderId: '',
+    body: '',
+    dltTemplateId: '',
+    dltEntityId: '',
+    smsType: 'transactional',
+  },
+  exits: () => ['default'],
+  needsCaller: false,
+  consumes: (config) => [
+    ...variablesOf(config.body).map((v) => v.name),
+    ...(config.to.kind === 'dynamic' ? [config.to.from] : []),
+  ],
+  dlt: (config) => ({
+    body: config.body,
+    dltTemplateId: config.dltTemplateId,
+    dltEntityId: config.dltEntityId,
+  }),
+  async run(ctx, config) {
+    const values = ctx.variables();
+    const to = recipient(ctx, config.to, values);
+    if (!to) {
+      const field = config.to.kind === 'dynamic' ? config.to.from : '';
+      ctx.recordSms({ code: 'INVALID_NUMBER', message: `no number in ${field}` });
+      return 'default';
+    }
+    let body: string;
+    try {
+      body = renderBody(config.body, values, { now: ctx.now(), timeZone: ctx.timeZone });
+    } catch (error) {
+      ctx.recordSms({ to, code: codeOf(error), message: (error as Error).message });
+      return 'default';
+    }
+    const request: FlowSmsRequest = {
+      to,
+      senderId: config.senderId,
+      body,
+      dltTemplateId: config.dltTemplateId,
+      dltEntityId: config.dltEntityId,
+      smsType: config.smsType ?? 'transactional',
+      ...(config.statusCallback === undefined ? {} : { statusCallback: config.statusCallback }),
+      ...(config.customField === undefined ? {} : { customField: config.customField }),
+    };
+    const entry = ctx.recordSms({ to, body });
+    const sending = sendSafely(ctx, request);
+    const result = await settledWithin(sending, SEND_WAIT_MS);
+    if (result) Object.assign(entry, summary(result));
+    else {
+      // The outbox is slow: the call goes on, and the answer is logged when it comes.
+      entry.pending = true;
+      ctx.background(
+        sending.then((late) => {
+          delete entry.pending;
+          Object.assign(entry, summary(late));
+        }),
+      );
+    }
+    return 'default';
+  },
+};
+
+function recipient(
+  ctx: AppletContext,
+  to: Static<typeof configSchema>['to'],
+  values: Record<string, string | undefined>,
+): string | undefined {
+  switch (to.kind) {
+    case 'caller':
+      return ctx.call.from;
+    case 'called':
+      return ctx.call.to;
+    case 'custom':
+      return to.number;
+    case 'dynamic': {
+      const value = values[to.from]?.trim();
+      return value === '' ? undefined : value;
+    }
+  }
+}
+
+/** sendSms, with a throw turned into a result: nothing from it may reach the call. */
+async function sendSafely(ctx: AppletContext, request: FlowSmsRequest): Promise<SendSmsResult> {
+  try {
+    return await ctx.sendSms(request, {
+      kind: 'flow',
+      callSid: ctx.call.callSid,
+      flowId: ctx.call.flowId,
+      appletId: ctx.appletId,
+    });
+  } catch (error) {
+    return { ok: false, code: codeOf(error), message: (error as Error)?.message ?? String(error) };
+  }
+}
+
+async function settledWithin<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function summary(result: SendSmsResult): { sid: string } | { code: string; message: string } {
+  return result.ok ? { sid: result.message.sid } : { code: result.code, message: result.message };
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return isReasonCode(code) ? code : 'INTERNAL_ERROR';
+}
