@@ -1,0 +1,44 @@
+/** Steps the browser tests share: signing in, dropping applets, connecting exits, opening panels. */
+
+import type { Locator, Page } from 'playwright-core';
+
+export async function signIn(page: Page, key: string, token: string): Promise<void> {
+  await page.getByLabel('API key').fill(key);
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('nav[aria-label="Main"]').waitFor();
+}
+
+export function applet(page: Page, id: string): Locator {
+  return page.locator(`.react-flow__node[data-id="${id}"]`);
+}
+
+/** Drags an applet type from the palette and drops it at a point of the canvas. */
+export async function dropApplet(page: Page, type: string, x: number, y: number): Promise<void> {
+  await page
+    .locator(`[data-applet-type="${type}"]`)
+    .dragTo(page.getByTestId('canvas'), { targetPosition: { x, y } });
+}
+
+/** Drags from an exit's handle to another applet's input handle. */
+export async function connectExit(
+  page: Page,
+  from: string,
+  exit: string,
+  to: string,
+): Promise<void> {
+  const source = await applet(page, from).locator(`[data-exit="${exit}"]`).boundingBox();
+  const target = await applet(page, to).locator('.applet-handle-in').boundingBox();
+  if (!source || !target) throw new Error(`cannot see ${from}:${exit} or ${to}`);
+  await page.mouse.move(source.x + source.width / 2, source.y + source.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(target.x + target.width / 2, target.y + target.height / 2, { steps: 8 });
+  await page.mouse.up();
+}
+
+export async function openApplet(page: Page, id: string): Promise<Locator> {
+  await applet(page, id).click();
+  const panel = page.getByRole('form', { name: `Properties of ${id}` });
+  await panel.waitFor();
+  return panel;
+}
