@@ -16,6 +16,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run the API, web app, flow runtime and delivery workers',
     load: async () => (await import('./commands/serve.ts')).serveCommand,
   },
+  call: {
+    summary:
+      'call --to EXOPHONE --from NUMBER [--digits K] [--agent answer|no-answer|busy] [--json]: ring a flow on the running server',
+    load: async () => (await import('./commands/call.ts')).callCommand,
+  },
   'carrier-sim': {
     summary: 'run the SMPP carrier simulator on its own',
     load: async () => (await import('./carriers/sim-cli.ts')).carrierSimCommand,
@@ -25,8 +30,17 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./commands/sms.ts')).smsCommand,
   },
   dlt: {
-    summary: 'dlt match --template T --message M [--jsonl]: match a message against a DLT template',
+    summary:
+      'dlt match --template T --message M [--jsonl] | import FILE --account SID: DLT templates',
     load: async () => (await import('./commands/dlt.ts')).dltCommand,
+  },
+  dnd: {
+    summary: 'dnd import FILE --account SID [--consents]: import DND preferences or consents',
+    load: async () => (await import('./commands/import.ts')).dndCommand,
+  },
+  report: {
+    summary: 'report sms --account SID [--since T] [--out FILE] [--summary]: SMS reports',
+    load: async () => (await import('./commands/report.ts')).reportCommand,
   },
   accounts: {
     summary: 'accounts create --name N --balance RUPEES | topup --sid S --amount RUPEES | list',

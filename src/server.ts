@@ -27,6 +27,7 @@ import { createSender } from './delivery/send.ts';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
 import { type DemoCredentials, seedDemo } from './demo.ts';
 import { createFlowService, type FlowService } from './flows/service.ts';
+import { createMetrics } from './metrics.ts';
 import { openStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
 
@@ -124,6 +125,13 @@ export async function startServer(
       }
     }
 
+    // One registry per process: the worker, callbacks and flows feed it; /metrics reads it.
+    const metrics = createMetrics({
+      store,
+      carriers: () => carriers.map((c) => c.status()),
+      clock,
+    });
+
     const sender = createSender({
       store,
       clock,
@@ -145,6 +153,7 @@ export async function startServer(
         carriers,
         clock,
         logger: logger.child({ part: 'delivery' }),
+        metrics,
         config: {
           batchSize: config.delivery.batchSize,
           leaseMs: config.delivery.leaseMs,
@@ -168,6 +177,7 @@ export async function startServer(
         store,
         clock,
         logger: logger.child({ part: 'callbacks' }),
+        metrics,
         config: {
           maxAttempts: config.callbacks.maxAttempts,
           timeoutMs: config.callbacks.timeoutMs,
@@ -205,6 +215,7 @@ export async function startServer(
         },
         onError: (error, context) =>
           logger.error({ err: error, ...context }, 'could not save a call log'),
+        onCallEnded: ({ flowId }) => metrics.callCompleted(flowId),
       });
       // Calls in progress finish (their logs are saved) before the store closes.
       stops.push(() => flows!.drain());
@@ -217,6 +228,7 @@ export async function startServer(
         store,
         sender,
         clock,
+        metrics,
         loggerInstance: logger.child({ part: 'http' }),
         config: {
           bodyLimitBytes: config.api.bodyLimitBytes,

@@ -50,6 +50,16 @@ const ROUTES: [string, string][] = [
   ['post', '/api/v1/account/webhook-secret'],
   ['get', '/healthz'],
   ['get', '/readyz'],
+  ['post', '/api/v1/dlt/templates/import'],
+  ['post', '/api/v1/dnd/import'],
+  ['post', '/api/v1/dnd/consents/import'],
+  ['get', '/api/v1/reports/sms/summary'],
+  ['get', '/api/v1/reports/sms.csv'],
+  ['post', '/v1/Accounts/{sid}/Sms/send'],
+  ['post', '/v1/Accounts/{sid}/Sms/send.json'],
+  ['post', '/v1/Accounts/{sid}/Sms/bulksend'],
+  ['post', '/v1/Accounts/{sid}/Sms/bulksend.json'],
+  ['get', '/v1/Accounts/{sid}/SMS/Messages/{smsSid}'],
 ];
 
 describeApi('OpenAPI document', (fx) => {
@@ -71,8 +81,10 @@ describeApi('OpenAPI document', (fx) => {
       const success = Object.keys(op.responses).filter((s) => s.startsWith('2'));
       assert.ok(success.length > 0, `${method} ${path} documents a success response`);
       for (const status of success.filter((s) => s !== '204')) {
+        // JSON, or the CSV of a report.
+        const content = op.responses[status]!.content;
         assert.ok(
-          op.responses[status]!.content?.['application/json']?.schema,
+          content?.['application/json']?.schema ?? content?.['text/csv']?.schema,
           `${method} ${path} ${status} schema`,
         );
       }
@@ -87,7 +99,12 @@ describeApi('OpenAPI document', (fx) => {
         );
       }
       if (['post', 'put', 'patch'].includes(method) && !path.endsWith('/webhook-secret')) {
-        assert.ok(op.requestBody?.content['application/json']?.schema, `${method} ${path} body`);
+        // JSON, or a file upload (text/csv, multipart/form-data).
+        const body = op.requestBody?.content;
+        assert.ok(
+          body?.['application/json']?.schema ?? body?.['text/csv']?.schema,
+          `${method} ${path} body`,
+        );
       }
     }
     const send = doc.paths['/api/v1/sms']!.post!;

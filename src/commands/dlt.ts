@@ -31,7 +31,10 @@ export function matchLine(template: unknown, message: unknown): { ok: boolean; j
 
 export async function dltCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'match') throw new UsageError(`unknown subcommand '${sub ?? ''}' (expected 'match')`);
+  if (sub === 'import') return (await import('./import.ts')).dltImportCommand(rest);
+  if (sub !== 'match') {
+    throw new UsageError(`unknown subcommand '${sub ?? ''}' (expected 'match' or 'import')`);
+  }
   const { values, positionals } = parse(rest, {
     options: {
       template: { type: 'string' },

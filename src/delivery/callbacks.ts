@@ -12,6 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { hostname } from 'node:os';
 import { CallflowError } from '../errors.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Account, CallbackJob, Message, Store } from '../store/types.ts';
 import { callbackBody, SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from './callback-payload.ts';
 import {
@@ -44,6 +45,8 @@ export function createCallbackDispatcher(deps: {
   /** DNS for the SSRF guard (tests); default dns.lookup. */
   lookup?: Lookup;
   random?: () => number;
+  /** Told of every failed attempt (Prometheus metrics). */
+  metrics?: Pick<Metrics, 'callbackFailed'>;
 }): CallbackDispatcher {
   const config: CallbackConfig = { ...DEFAULT_CALLBACK_CONFIG, ...deps.config };
   if (config.leaseMs <= config.timeoutMs) {
@@ -145,12 +148,14 @@ export function createCallbackDispatcher(deps: {
       outcome = `HTTP ${status}`;
     } catch (error) {
       if (error instanceof CallflowError && error.code === 'CALLBACK_URL_BLOCKED') {
+        deps.metrics?.callbackFailed();
         await store.callbacks.giveUp(job.id, `CALLBACK_URL_BLOCKED: ${error.message}`);
         return;
       }
       const e = error as Error & { code?: string };
       outcome = e.code ? `${e.code}: ${e.message}` : e.message;
     }
+    deps.metrics?.callbackFailed();
     if (stopped.signal.aborted) {
       // Cut short by our own shutdown: the next dispatcher tries again at once.
       await store.callbacks.retry(job.id, clock(), `${outcome} (dispatcher stopped)`);

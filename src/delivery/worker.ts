@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Carrier, DeliveryReceipt } from '../carriers/types.ts';
 import type { ReasonCode } from '../errors.ts';
+import type { Metrics } from '../metrics.ts';
 import { FINAL_STATUSES, type Message, type Store } from '../store/types.ts';
 import { createChecks } from './checks.ts';
 import {
@@ -60,6 +61,8 @@ export function createDeliveryWorker(deps: {
   logger?: DeliveryLogger;
   /** For tests: the random source of the retry jitter. */
   random?: () => number;
+  /** Told of accepted submits and of receipts that end a message (Prometheus metrics). */
+  metrics?: Pick<Metrics, 'submitted' | 'receiptLatency'>;
 }): DeliveryWorker {
   const config: DeliveryConfig = { ...DEFAULT_DELIVERY_CONFIG, ...deps.config };
   validatePromoWindow(config.promoWindow);
@@ -212,6 +215,7 @@ export function createDeliveryWorker(deps: {
     });
     if (result.ok) {
       stats.submitted++;
+      deps.metrics?.submitted(p.parts.length, result.carrier);
       const after = await recordSubmit(m, result.carrier, result.carrierMessageIds);
       await notifyCallbacks(after);
     } else if (result.transient) {
@@ -251,6 +255,10 @@ export function createDeliveryWorker(deps: {
       receivedAt: r.receivedAt,
     });
     stats.receipts++;
+    const done = result.message;
+    if (result.applied && done?.submittedAt && done.doneAt) {
+      deps.metrics?.receiptLatency((done.doneAt.getTime() - done.submittedAt.getTime()) / 1000);
+    }
     if (result.applied) await notifyCallbacks(result.message);
   }
 

@@ -57,6 +57,8 @@ export interface FlowServiceDeps {
   config?: FlowServiceConfig;
   /** Told when a call's log could not be saved. */
   onError?: (error: unknown, context: { callSid: string }) => void;
+  /** Told when a call has ended and its log is saved (metrics). */
+  onCallEnded?: (call: { callSid: string; flowId: string; log: CallLog }) => void;
   /** Passed to every call's session: step timing and applet variants, for benchmarks. */
   session?: Pick<SimulateOptions, 'onStepEntered' | 'resolveApplet'>;
 }
@@ -307,6 +309,7 @@ export function createFlowService(deps: FlowServiceDeps): FlowService {
           endedAt: clock(),
           log,
         });
+        deps.onCallEnded?.({ callSid, flowId: route.flowId, log });
         return log;
       });
       const tracked = done.catch((error) => deps.onError?.(error, { callSid }));

@@ -1,0 +1,209 @@
+/**
+ * Prometheus metrics for `/metrics`, in a registry of their own (never prom-client's global one,
+ * so several apps in one process, as in tests, do not collide).
+ *
+ * Two kinds:
+ * - gauges read at scrape time from the store (messages by status, outbox depth and the age of the
+ *   oldest due message, callbacks waiting or given up) and from this process's carriers (bind
+ *   state, parts in flight, parts submitted and throttled since start);
+ * - counters and a histogram fed by events through this object: `submitted(parts)` from the
+ *   delivery worker, `receiptLatency(seconds)` when a receipt makes a message final,
+ *   `callbackFailed()` per failed callback attempt, `callCompleted(flowId)` from the flow runtime.
+ */
+
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CarrierStatus } from './carriers/types.ts';
+import type { MessageStatus, Store } from './store/types.ts';
+
+export interface MetricsSource {
+  store: Store;
+  /** This process's carriers (none in a process that runs no delivery). */
+  carriers?: () => CarrierStatus[];
+  clock?: () => Date;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Parts accepted by a carrier (submit_sm_resp OK). */
+  submitted(parts: number, carrier?: string): void;
+  /** Time from submit to the final delivery receipt, seconds. */
+  receiptLatency(seconds: number): void;
+  /** One failed status-callback attempt. */
+  callbackFailed(): void;
+  /** A call finished in a flow. */
+  callCompleted(flowId: string): void;
+  /** The exposition text and its content type. */
+  scrape(): Promise<{ contentType: string; body: string }>;
+}
+
+const STATUSES: MessageStatus[] = [
+  'queued',
+  'sending',
+  'submitted',
+  'delivered',
+  'undelivered',
+  'failed',
+];
+const CARRIER_STATES = ['connecting', 'bound', 'disconnected', 'closed'] as const;
+
+/** Receipt latency buckets, seconds: most receipts come within seconds, some after hours. */
+export const RECEIPT_LATENCY_BUCKETS = [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800, 3600, 7200];
+
+export function createMetrics(source: MetricsSource): Metrics {
+  const registry = new Registry();
+  const clock = source.clock ?? (() => new Date());
+  const carriers = source.carriers ?? (() => []);
+
+  const storeUp = new Gauge({
+    name: 'callflow_store_up',
+    help: 'Whether the store answered the last scrape (1) or not (0)',
+    registers: [registry],
+  });
+  let stats: Awaited<ReturnType<Store['messages']['stats']>> | null = null;
+  let callbackStats: { pending: number; failed: number } | null = null;
+
+  // One store round trip per scrape (in scrape(), before the registry is read) feeds the gauges
+  // below: prom-client collects every metric at once, so they cannot wait for each other.
+  async function refresh(): Promise<void> {
+    try {
+      [stats, callbackStats] = await Promise.all([
+        source.store.messages.stats(),
+        source.store.callbacks.stats(),
+      ]);
+      storeUp.set(1);
+    } catch {
+      stats = null;
+      callbackStats = null;
+      storeUp.set(0);
+    }
+  }
+
+  new Gauge({
+    name: 'callflow_messages',
+    help: 'Messages by status (all accounts)',
+    labelNames: ['status'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (stats) for (const s of STATUSES) this.set({ status: s }, stats.byStatus[s]);
+    },
+  });
+  new Gauge({
+    name: 'callflow_outbox_due',
+    help: 'Queued messages due for a worker now (queue depth)',
+    registers: [registry],
+    collect() {
+      if (stats) this.set(stats.due);
+    },
+  });
+  new Gauge({
+    name: 'callflow_outbox_oldest_due_age_seconds',
+    help: 'How long the oldest due message has waited for a worker; 0 when none is due',
+    registers: [registry],
+    collect() {
+      if (!stats) return;
+      const oldest = stats.oldestDueAt;
+      this.set(oldest === null ? 0 : Math.max(0, (clock().getTime() - oldest.getTime()) / 1000));
+    },
+  });
+  new Gauge({
+    name: 'callflow_callbacks',
+    help: 'Status callbacks waiting to be sent (pending) or given up after every attempt (failed)',
+    labelNames: ['status'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (!callbackStats) return;
+      this.set({ status: 'pending' }, callbackStats.pending);
+      this.set({ status: 'failed' }, callbackStats.failed);
+    },
+  });
+
+  new Gauge({
+    name: 'callflow_carrier_state',
+    help: "Carrier connection state: 1 for the bind's current state",
+    labelNames: ['carrier', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of carriers()) {
+        for (const state of CARRIER_STATES)
+          this.set({ carrier: c.name, state }, c.state === state ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'callflow_carrier_in_flight',
+    help: 'Parts sent to the carrier and waiting for submit_sm_resp',
+    labelNames: ['carrier'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of carriers()) this.set({ carrier: c.name }, c.inFlight);
+    },
+  });
+  new Counter({
+    name: 'callflow_carrier_parts_submitted_total',
+    help: 'Parts the carrier accepted since this process started',
+    labelNames: ['carrier'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of carriers()) this.inc({ carrier: c.name }, c.submitted);
+    },
+  });
+  new Counter({
+    name: 'callflow_carrier_throttled_total',
+    help: 'Parts the carrier answered ESME_RTHROTTLED or ESME_RMSGQFUL since this process started',
+    labelNames: ['carrier'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of carriers()) this.inc({ carrier: c.name }, c.throttled);
+    },
+  });
+
+  const submits = new Counter({
+    name: 'callflow_submits_total',
+    help: 'Parts submitted and accepted by a carrier; rate() gives submits per second',
+    labelNames: ['carrier'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'callflow_delivery_receipt_latency_seconds',
+    help: 'Time from submit to the final delivery receipt',
+    buckets: RECEIPT_LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const callbackFailures = new Counter({
+    name: 'callflow_callback_failures_total',
+    help: 'Status callback attempts that failed (a non-2xx answer, a timeout, a refused connection)',
+    registers: [registry],
+  });
+  const calls = new Counter({
+    name: 'callflow_calls_total',
+    help: 'Calls completed, by flow',
+    labelNames: ['flow'],
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    submitted(parts, carrier = '') {
+      if (parts > 0) submits.inc({ carrier }, parts);
+    },
+    receiptLatency(seconds) {
+      if (Number.isFinite(seconds) && seconds >= 0) latency.observe(seconds);
+    },
+    callbackFailed() {
+      callbackFailures.inc();
+    },
+    callCompleted(flowId) {
+      calls.inc({ flow: flowId });
+    },
+    async scrape() {
+      await refresh();
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
