@@ -344,6 +344,18 @@ describe('golden flows', () => {
     );
   });
 
+  test('lead capture when the caller hangs up during the brief ring: the offer SMS still goes out', async () => {
+    const exophone = await publish('lead-capture');
+    const log = await call(exophone, { hangupAfterSeconds: 0.5 });
+    assert.deepEqual(path(log), ['ring:default', 'offer:default']);
+    assert.equal(log.endReason, 'caller-hangup');
+    assert.equal(log.steps[0]!.detail?.interrupted, true);
+    const delivered = await deliveredAfterTheCall(await message(log, 'offer'));
+    assert.equal(delivered.status, 'delivered');
+    assert.equal(delivered.to, CALLER);
+    assert.equal(onTheWire(sim, delivered).text, 'Thanks for your interest! Visit acme.com/offer');
+  });
+
   test('5. post-survey thank you: two answers saved by Passthru, then the thank-you SMS', async () => {
     const exophone = await publish('post-survey');
     hookRequests.length = 0;

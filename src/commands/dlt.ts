@@ -3,8 +3,8 @@
  * template as operators scrub it. One JSON object per input, in input order.
  */
 
-import { CallflowError } from '../errors.ts';
 import { matchTemplate } from '../dlt/index.ts';
+import { CallflowError } from '../errors.ts';
 import { describe, errorBody, MAX_INSPECT_LENGTH, parseJsonLine } from './sms.ts';
 import { parse, stdinLines, UsageError, writeOut } from './usage.ts';
 
@@ -13,10 +13,15 @@ function checkText(name: string, value: unknown): string {
     throw new CallflowError('INVALID_TEXT', `${name} must be a string, got ${describe(value)}`);
   }
   if (value.length > MAX_INSPECT_LENGTH) {
-    throw new CallflowError('TEXT_TOO_LONG', `${name} is ${value.length} characters; the limit is ${MAX_INSPECT_LENGTH}`);
+    throw new CallflowError(
+      'TEXT_TOO_LONG',
+      `${name} is ${value.length} characters; the limit is ${MAX_INSPECT_LENGTH}`,
+    );
   }
-  if (value.includes('\u0000')) throw new CallflowError('INVALID_TEXT', `${name} contains a NUL character`);
-  if (!value.isWellFormed()) throw new CallflowError('INVALID_TEXT', `${name} contains a lone surrogate`);
+  if (value.includes('\u0000'))
+    throw new CallflowError('INVALID_TEXT', `${name} contains a NUL character`);
+  if (!value.isWellFormed())
+    throw new CallflowError('INVALID_TEXT', `${name} contains a lone surrogate`);
   return value;
 }
 
@@ -46,7 +51,9 @@ export async function dltCommand(argv: string[]): Promise<number> {
   void positionals;
   if (values.jsonl) {
     if (values.template !== undefined || values.message !== undefined) {
-      throw new UsageError('--jsonl reads {"template":...,"message":...} lines; give no --template/--message');
+      throw new UsageError(
+        '--jsonl reads {"template":...,"message":...} lines; give no --template/--message',
+      );
     }
     let failures = 0;
     for await (const line of stdinLines()) {
@@ -54,9 +61,16 @@ export async function dltCommand(argv: string[]): Promise<number> {
       const parsed = parseJsonLine(line);
       let result: { ok: boolean; json: string };
       if (!parsed.ok) result = { ok: false, json: parsed.json };
-      else if (typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
+      else if (
+        typeof parsed.value !== 'object' ||
+        parsed.value === null ||
+        Array.isArray(parsed.value)
+      ) {
         const message = `expected {"template":...,"message":...}, got ${describe(parsed.value)}`;
-        result = { ok: false, json: JSON.stringify({ error: { code: 'MALFORMED_REQUEST', message } }) };
+        result = {
+          ok: false,
+          json: JSON.stringify({ error: { code: 'MALFORMED_REQUEST', message } }),
+        };
       } else {
         const { template, message } = parsed.value as Record<string, unknown>;
         result = matchLine(template, message);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { CallerScript } from '../telephony/script.ts';
-import type { Telephony } from '../telephony/types.ts';
 import { SimulatedCall } from '../telephony/simulator.ts';
+import type { Telephony } from '../telephony/types.ts';
 import { appletDefinition } from './registry.ts';
 import { CallSession } from './runtime.ts';
 import { simulateCall } from './simulate.ts';
@@ -141,7 +141,11 @@ describe('CallSession', () => {
   const agentFlow: FlowDocument = {
     start: 'welcome',
     applets: {
-      welcome: { type: 'greeting', config: { text: 'Welcome to Acme.' }, next: { default: 'agent' } },
+      welcome: {
+        type: 'greeting',
+        config: { text: 'Welcome to Acme.' },
+        next: { default: 'agent' },
+      },
       agent: {
         type: 'connect',
         config: { numbers: ['+919812345678'], ringSeconds: 20 },
@@ -219,12 +223,13 @@ describe('CallSession', () => {
     );
   });
 
-  test('a hang-up during a greeting or an IVR ends the call there, even when an SMS follows', async () => {
+  test('a greeting cut short takes default; an IVR cut short ends the call, even when an SMS follows', async () => {
     const box = outbox();
+    // The greeting's default leads to a Connect, which needs the caller: the call ends before it.
     const greeting = await run(agentFlow, { hangupAfterSeconds: 1 }, box.sendSms).done;
     assert.deepEqual(
       greeting.steps.map((s) => [s.appletId, s.exit, s.detail?.interrupted]),
-      [['welcome', null, true]],
+      [['welcome', 'default', true]],
     );
     assert.equal(greeting.endReason, 'caller-hangup');
     // The menu's timeout exit leads to an SMS; a caller who left did not time out.
@@ -232,7 +237,10 @@ describe('CallSession', () => {
       ...menuFlow,
       applets: {
         ...menuFlow.applets,
-        menu: { ...menuFlow.applets.menu!, next: { '1': 'bye', timeout: 'confirm', invalid: 'bye' } },
+        menu: {
+          ...menuFlow.applets.menu!,
+          next: { '1': 'bye', timeout: 'confirm', invalid: 'bye' },
+        },
       },
     };
     const ivr = await run(timeoutToSms, { hangupAfterSeconds: 6 }, box.sendSms).done;
@@ -397,7 +405,13 @@ describe('CallSession', () => {
       },
       resolveApplet: (type) =>
         type === 'sms'
-          ? { ...sms, run: async (ctx) => (ctx.detail({ variant: true }), 'default') }
+          ? {
+              ...sms,
+              run: async (ctx) => {
+                ctx.detail({ variant: true });
+                return 'default';
+              },
+            }
           : appletDefinition(type),
     });
     const log = await session.run();

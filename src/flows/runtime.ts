@@ -236,8 +236,9 @@ export class CallSession {
       // Only an applet that needs the caller can be interrupted by the hang-up; an SMS or
       // Passthru applet that fails after it fails for its own reasons.
       if (error instanceof CallerHangup || (def.needsCaller && telephony.hangupSignal.aborted)) {
-        leave(null, { interrupted: true });
-        return 'interrupted';
+        const exit = def.exitOnCallerHangup ?? null;
+        leave(exit, { interrupted: true });
+        return exit ?? 'interrupted';
       }
       if (error instanceof CallEnded) {
         leave(null);

@@ -166,6 +166,12 @@ export interface AppletDefinition<S extends TSchema = TSchema> {
    * its SMS or report to a URL after the caller is gone.
    */
   needsCaller: boolean;
+  /**
+   * The exit taken when the caller hangs up while this applet runs, for applets whose exit does
+   * not depend on the caller (a greeting's `default`): the flow then goes on through applets that
+   * need no caller. Without it, a hang-up during the applet ends the call there.
+   */
+  exitOnCallerHangup?: string;
   /** Variables this applet makes available to the applets after it; `<id>.*` for any field. */
   produces?(appletId: AppletId, config: Static<S>): string[];
   /** Variables this applet's config refers to. */

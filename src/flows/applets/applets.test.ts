@@ -76,10 +76,14 @@ describe('the registry', () => {
   });
 
   test('each applet declares whether it needs the caller on the line', () => {
-    assert.deepEqual(
-      Object.fromEntries(APPLETS.map((a) => [a.type, a.needsCaller])),
-      { greeting: true, ivr: true, connect: true, passthru: false, sms: false, hangup: true },
-    );
+    assert.deepEqual(Object.fromEntries(APPLETS.map((a) => [a.type, a.needsCaller])), {
+      greeting: true,
+      ivr: true,
+      connect: true,
+      passthru: false,
+      sms: false,
+      hangup: true,
+    });
   });
 });
 

@@ -14,6 +14,8 @@ export const greeting: AppletDefinition<typeof configSchema> = {
   defaultConfig: { text: 'Thank you for calling.' },
   exits: () => ['default'],
   needsCaller: true,
+  // A missed-call campaign rings briefly and the caller hangs up: the SMS after it must still go.
+  exitOnCallerHangup: 'default',
   async run(ctx, config) {
     await playPrompt(ctx.telephony, config);
     return 'default';
