@@ -345,4 +345,26 @@ describeEachStore('store contract: migrations and notifications', (current) => {
     await woken;
     off();
   });
+
+  it('a notify resolves after the next wake-up it asked for, even under a steady stream of them', async () => {
+    const t = current();
+    let streaming = true;
+    const failures: unknown[] = [];
+    const stream = (async () => {
+      while (streaming) {
+        t.store.notify('messages').catch((error) => failures.push(error));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const first = t.store.notify('messages').then(() => 'resolved');
+    const outcome = await Promise.race([
+      first,
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 2000).unref()),
+    ]);
+    streaming = false;
+    await stream;
+    await t.store.notify('messages');
+    assert.equal(outcome, 'resolved');
+    assert.deepEqual(failures, []);
+  });
 });

@@ -41,8 +41,14 @@ export async function createPostgresStore(opts: {
   let closed = false;
   // At most one NOTIFY per channel in flight, plus one more for everything asked meanwhile: a
   // burst of sends costs two round trips, and every caller resolves after a NOTIFY sent after it.
+  // NOTIFYs are coalesced: while one is in flight, the calls that arrive share the next one.
+  // Each caller waits only for the first NOTIFY sent after its call, never for a whole run of
+  // them, so a steady stream of sends does not keep any sender waiting.
   const notifying = new Map(
-    CHANNELS.map((ch) => [ch, { dirty: false, running: null as Promise<void> | null }]),
+    CHANNELS.map((ch) => [
+      ch,
+      { next: null as PromiseWithResolvers<void> | null, running: null as Promise<void> | null },
+    ]),
   );
 
   return {
@@ -59,18 +65,25 @@ export async function createPostgresStore(opts: {
     notify(channel) {
       events.emit(channel);
       const state = notifying.get(channel)!;
-      state.dirty = true;
+      state.next ??= Promise.withResolvers<void>();
+      const mine = state.next.promise;
       state.running ??= (async () => {
         try {
-          while (state.dirty) {
-            state.dirty = false;
-            await db.run('SELECT pg_notify($1, $2)', [pgChannel(channel), '']);
+          while (state.next) {
+            const round = state.next;
+            state.next = null;
+            try {
+              await db.run('SELECT pg_notify($1, $2)', [pgChannel(channel), '']);
+              round.resolve();
+            } catch (error) {
+              round.reject(error);
+            }
           }
         } finally {
           state.running = null;
         }
       })();
-      return state.running;
+      return mine;
     },
     onNotify(channel, fn) {
       listener ??= createListener(db.config, [...byPgChannel.keys()], (pgName) => {
