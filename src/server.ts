@@ -12,11 +12,16 @@
 
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+} from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './api/app.ts';
 import { loadSessionSecret } from './api/plugins/session.ts';
 import { flowRoutes } from './api/routes/flows.ts';
+import { metricsRoutes } from './api/routes/metrics.ts';
 import { webAppDeps } from './api/routes/web.ts';
 import type { Authenticator } from './api/types.ts';
 import { CarrierSimulator, createCarrier } from './carriers/index.ts';
@@ -44,6 +49,12 @@ export interface RunningServer {
   flows: FlowService | null;
   demo: DemoCredentials | null;
   stop(): Promise<void>;
+}
+
+function listeningUrl(app: FastifyInstance): string {
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
 }
 
 export interface StartOptions {
@@ -200,6 +211,15 @@ export async function startServer(
       stops.push(() => dispatcher!.stop());
     }
 
+    // Ready when every carrier of this process is bound (a process without carriers always is).
+    const readiness = async () => {
+      const states = carriers.map((c) => c.status());
+      return {
+        ready: states.every((s) => s.state === 'bound'),
+        carriers: states.map((s) => ({ name: s.name, state: s.state, ready: s.state === 'bound' })),
+      };
+    };
+
     let app: FastifyInstance | null = null;
     let url: string | null = null;
     let flows: FlowService | null = null;
@@ -240,24 +260,37 @@ export async function startServer(
           ...web.extraRoutes,
           ...(options.extraRoutes ?? []),
         ],
-        readiness: async () => {
-          const states = carriers.map((c) => c.status());
-          return {
-            ready: states.every((s) => s.state === 'bound'),
-            carriers: states.map((s) => ({
-              name: s.name,
-              state: s.state,
-              ready: s.state === 'bound',
-            })),
-          };
-        },
+        readiness,
       });
       await app.listen({ port: config.port, host: config.host });
-      const address = app.server.address() as AddressInfo;
-      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      url = `http://${host}:${address.port}`;
+      url = listeningUrl(app);
       // Closing HTTP comes first on shutdown: no new messages while the workers drain.
       stops.push(() => app!.close());
+    } else {
+      // A worker serves only its health and metrics, for orchestrators and Prometheus.
+      const ops: FastifyInstance = Fastify({
+        loggerInstance: logger.child({ part: 'http' }) as FastifyBaseLogger,
+      });
+      ops.get('/healthz', async () => ({ status: 'ok' }));
+      ops.get('/readyz', async (_request, reply) => {
+        let storeOk = true;
+        try {
+          await store.ping();
+        } catch {
+          storeOk = false;
+        }
+        const report = await readiness();
+        const ready = storeOk && report.ready;
+        return reply.status(ready ? 200 : 503).send({
+          ready,
+          store: { ok: storeOk, dialect: store.dialect },
+          carriers: report.carriers,
+        });
+      });
+      await ops.register(metricsRoutes(metrics));
+      await ops.listen({ port: config.port, host: config.host });
+      url = listeningUrl(ops);
+      stops.push(() => ops.close());
     }
 
     return {

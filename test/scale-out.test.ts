@@ -190,7 +190,9 @@ for (const kind of storeKinds()) {
       });
 
       const api = start(['--role', 'api', '--port', '0'], env);
-      const workers = configs.map((file) => start(['--role', 'worker', '--config', file], env));
+      const workers = configs.map((file) =>
+        start(['--role', 'worker', '--config', file, '--port', '0'], env),
+      );
       children.push(api, ...workers);
       const base = await until(
         'the API process',
@@ -198,6 +200,21 @@ for (const kind of storeKinds()) {
         20_000,
       );
       await until('both workers to bind', () => simulator.stats().binds >= 2 || undefined, 20_000);
+      // Each worker serves its own health and metrics.
+      for (const worker of workers) {
+        const ops = await until(
+          'a worker to print its health address',
+          () => /health and metrics at (http:\/\/\S+)/.exec(worker.output())?.[1],
+          20_000,
+        );
+        const ready = await until(
+          'the worker to be ready',
+          async () => ((await fetch(`${ops}/readyz`)).status === 200 ? true : undefined),
+          20_000,
+        );
+        assert.equal(ready, true);
+        assert.match(await (await fetch(`${ops}/metrics`)).text(), /callflow_carrier_state/);
+      }
 
       // Every message to its own number, so the simulator's records tell messages apart.
       const numbers = Array.from(

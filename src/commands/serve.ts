@@ -36,7 +36,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const server = await startServer(config, { demo: values.demo });
 
   const lines = [''];
-  if (server.url) {
+  if (server.url && config.role === 'worker') {
+    lines.push(`callflow worker is running; health and metrics at ${server.url}`);
+  } else if (server.url) {
     lines.push(`callflow is running at ${server.url}`);
     lines.push(`  web app      ${server.url}/`);
     lines.push(`  API docs     ${server.url}/api/docs`);
