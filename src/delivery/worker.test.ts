@@ -40,7 +40,8 @@ class FakeCarrier implements Carrier {
   answer: (msg: CarrierSubmit) => SubmitOutcome | Promise<SubmitOutcome> = (msg) => ({
     ok: true,
     carrier: this.name,
-    carrierMessageIds: msg.parts.map((_, i) => `${msg.messageId.slice(0, 8)}-${i}`),
+    // The end of the SmsSid: its start is a timestamp, shared by messages sent together.
+    carrierMessageIds: msg.parts.map((_, i) => `${msg.messageId.slice(-8)}-${i}`),
   });
   #handler: ReceiptHandler | null = null;
 

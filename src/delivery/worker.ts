@@ -22,7 +22,7 @@ import { hostname } from 'node:os';
 import type { Carrier, DeliveryReceipt } from '../carriers/types.ts';
 import type { ReasonCode } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
-import { FINAL_STATUSES, type Message, type Store } from '../store/types.ts';
+import { type DebitResult, FINAL_STATUSES, type Message, type Store } from '../store/types.ts';
 import { createChecks } from './checks.ts';
 import {
   backoffMs,
@@ -92,6 +92,7 @@ export function createDeliveryWorker(deps: {
     async claim(limit) {
       const messages = await store.messages.claimDue(id, limit, config.leaseMs);
       stats.claimed += messages.length;
+      const debits = createDebitBatch(messages.length);
       for (const m of messages) {
         preparing++;
         let preparingCounted = true;
@@ -100,13 +101,65 @@ export function createDeliveryWorker(deps: {
           if (preparingCounted) preparing--;
           preparingCounted = false;
         };
-        pump.track(deliver(m, handedOver).finally(handedOver));
+        const debit = debits.slot();
+        pump.track(
+          deliver(m, handedOver, debit).finally(() => {
+            debit.skip();
+            handedOver();
+          }),
+        );
       }
       return messages.length;
     },
     pollMs: config.pollMs,
     onError: (error) => logger.error({ err: error }, 'delivery worker error'),
   });
+
+  /**
+   * The debits of one claimed batch, made in one store call (one transaction, one lock of the
+   * account's balance row) once every message of the batch has either asked for its debit or
+   * turned out not to need one. Each message gets one slot and must use it once: debit() or
+   * skip() (skip after use does nothing).
+   */
+  function createDebitBatch(size: number) {
+    let waiting = size;
+    const items: { sid: string; pricePaise: number }[] = [];
+    const replies: { resolve(r: DebitResult): void; reject(error: unknown): void }[] = [];
+    const arrived = () => {
+      waiting--;
+      if (waiting > 0 || items.length === 0) return;
+      store.messages.debitManyAndMarkSending(id, items).then(
+        (results) => {
+          for (const [i, r] of replies.entries()) r.resolve(results[i]!);
+        },
+        (error: unknown) => {
+          for (const r of replies) r.reject(error);
+        },
+      );
+    };
+    return {
+      slot() {
+        let used = false;
+        return {
+          debit(sid: string, pricePaise: number): Promise<DebitResult> {
+            if (used) throw new Error('a claimed message asked for two debits');
+            used = true;
+            const reply = new Promise<DebitResult>((resolve, reject) => {
+              items.push({ sid, pricePaise });
+              replies.push({ resolve, reject });
+            });
+            arrived();
+            return reply;
+          },
+          skip() {
+            if (used) return;
+            used = true;
+            arrived();
+          },
+        };
+      },
+    };
+  }
 
   /** Wakes the callback dispatchers for a message that just ended with a callback to send. */
   async function notifyCallbacks(m: Message | undefined) {
@@ -155,13 +208,19 @@ export function createDeliveryWorker(deps: {
     }
   }
 
-  async function deliver(m: Message, handedOver: () => void): Promise<void> {
+  async function deliver(
+    m: Message,
+    handedOver: () => void,
+    debits: { debit(sid: string, pricePaise: number): Promise<DebitResult>; skip(): void },
+  ): Promise<void> {
     const now = clock();
     if (now >= m.validUntil) {
+      debits.skip();
       await fail(m, 'EXPIRED', 'Not submitted within its validity period.');
       return;
     }
     let prepared: { to: string; parts: string[]; encoding: 'GSM-7' | 'UCS-2' };
+    if (m.status === 'sending' || m.pricePaise !== null) debits.skip();
     if (m.status === 'sending') {
       // Checked and paid by a worker that died before it recorded the submit.
       const p = checks.prepare(m);
@@ -169,6 +228,8 @@ export function createDeliveryWorker(deps: {
       prepared = p;
     } else {
       const outcome = await checks.check(m, now);
+      // The batch's debit waits for no message that will not be debited.
+      if (outcome.ok !== true || stopping) debits.skip();
       if (outcome.ok === false) return fail(m, outcome.code, outcome.detail);
       if (outcome.ok === 'wait') {
         if (outcome.until >= m.validUntil) return fail(m, outcome.code, outcome.detail);
@@ -177,7 +238,7 @@ export function createDeliveryWorker(deps: {
       }
       if (stopping) return store.messages.release(m.sid, id);
       if (m.pricePaise === null) {
-        const debit = await store.messages.debitAndMarkSending(m.sid, id, outcome.pricePaise);
+        const debit = await debits.debit(m.sid, outcome.pricePaise);
         if (!debit.ok && debit.code === 'INSUFFICIENT_BALANCE') {
           return fail(
             m,

@@ -429,6 +429,17 @@ export interface MessagesRepo {
    * entry, set pricePaise, move the message to `sending` (with a transition). Requires the lease.
    */
   debitAndMarkSending(sid: string, owner: string, pricePaise: number): Promise<DebitResult>;
+  /**
+   * debitAndMarkSending for a batch, in one transaction (one lock of each account's row on
+   * PostgreSQL): the items are debited in their order, each only if what is left of the balance
+   * covers it, so INSUFFICIENT_BALANCE is exactly what one call after the other would give.
+   * Returns one result per item, in order. Throws, writing nothing, when a sid appears twice or a
+   * message was already debited.
+   */
+  debitManyAndMarkSending(
+    owner: string,
+    items: { sid: string; pricePaise: number }[],
+  ): Promise<DebitResult[]>;
   /** Moves an already-paid queued message back to `sending` (a retry); false when the lease was lost. */
   markSending(sid: string, owner: string): Promise<boolean>;
   /**

@@ -9,6 +9,7 @@ import type { ReasonCode } from '../../errors.ts';
 import { messageOutcome } from '../receipts.ts';
 import { sqliteCodec as c, messageFromRow, type Row } from '../rows.ts';
 import {
+  type DebitResult,
   FINAL_STATUSES,
   type Message,
   type MessageStatus,
@@ -54,8 +55,54 @@ const PENDING_RECEIPT = `INSERT INTO message_parts (carrier, carrier_message_id,
     final = excluded.final, error_code = excluded.error_code, updated_at = excluded.updated_at
   WHERE message_parts.final = 0`;
 
-/** Thrown inside a debit's transaction to roll it back when the balance does not cover it. */
-const INSUFFICIENT = Symbol('insufficient balance');
+/**
+ * One debit, inside a transaction. The balance update is the check, and it comes before any other
+ * write, so an uncovered debit writes nothing and needs no savepoint.
+ */
+function debitOne(
+  db: SqliteDb,
+  sid: string,
+  owner: string,
+  pricePaise: number,
+  now: number,
+): DebitResult {
+  const m = db.get(
+    `SELECT account_sid, price_paise FROM messages
+     WHERE sid = ? AND lease_owner = ? AND status = 'queued'`,
+    sid,
+    owner,
+  );
+  if (!m) return { ok: false, code: 'LEASE_LOST' };
+  if (m.price_paise !== null) throw new Error(`message ${sid} was already debited`);
+  const accountSid = m.account_sid as string;
+  const account = db.get(
+    `UPDATE accounts SET balance_paise = balance_paise - ?
+     WHERE sid = ? AND balance_paise >= ? RETURNING balance_paise`,
+    pricePaise,
+    accountSid,
+    pricePaise,
+  );
+  if (!account) return { ok: false, code: 'INSUFFICIENT_BALANCE' };
+  const balanceAfterPaise = Number(account.balance_paise);
+  db.run(
+    `UPDATE messages SET status = 'sending', price_paise = ?, reason_code = NULL,
+       reason_detail = NULL, updated_at = ? WHERE sid = ?`,
+    pricePaise,
+    now,
+    sid,
+  );
+  db.run(
+    `INSERT INTO ledger (account_sid, message_sid, kind, amount_paise, balance_after_paise, at)
+     VALUES (?, ?, 'debit', ?, ?, ?)`,
+    accountSid,
+    sid,
+    -pricePaise,
+    balanceAfterPaise,
+    now,
+  );
+  db.run(TRANSITION, sid, 'sending', now, null, null);
+  return { ok: true, balanceAfterPaise };
+}
 
 export function sqliteOutbox(db: SqliteDb): Outbox {
   const getMessage = (sid: string) => {
@@ -158,54 +205,16 @@ export function sqliteOutbox(db: SqliteDb): Outbox {
 
     async debitAndMarkSending(sid, owner, pricePaise) {
       const now = db.now();
-      try {
-        return await db.group(() => {
-          const m = db.get(
-            `UPDATE messages SET status = 'sending', price_paise = ?, reason_code = NULL,
-               reason_detail = NULL, updated_at = ?
-             WHERE sid = ? AND lease_owner = ? AND status = 'queued' AND price_paise IS NULL
-             RETURNING account_sid`,
-            pricePaise,
-            now,
-            sid,
-            owner,
-          );
-          if (!m) {
-            const paid = db.get(
-              `SELECT 1 FROM messages WHERE sid = ? AND lease_owner = ? AND status = 'queued'`,
-              sid,
-              owner,
-            );
-            if (paid) throw new Error(`message ${sid} was already debited`);
-            return { ok: false, code: 'LEASE_LOST' } as const;
-          }
-          const accountSid = m.account_sid as string;
-          const account = db.get(
-            `UPDATE accounts SET balance_paise = balance_paise - ?
-             WHERE sid = ? AND balance_paise >= ? RETURNING balance_paise`,
-            pricePaise,
-            accountSid,
-            pricePaise,
-          );
-          // Undo the move to sending: the transaction rolls back.
-          if (!account) throw INSUFFICIENT;
-          const balanceAfterPaise = Number(account.balance_paise);
-          db.run(
-            `INSERT INTO ledger (account_sid, message_sid, kind, amount_paise, balance_after_paise, at)
-             VALUES (?, ?, 'debit', ?, ?, ?)`,
-            accountSid,
-            sid,
-            -pricePaise,
-            balanceAfterPaise,
-            now,
-          );
-          db.run(TRANSITION, sid, 'sending', now, null, null);
-          return { ok: true, balanceAfterPaise } as const;
-        });
-      } catch (error) {
-        if (error === INSUFFICIENT) return { ok: false, code: 'INSUFFICIENT_BALANCE' } as const;
-        throw error;
+      return db.group(() => debitOne(db, sid, owner, pricePaise, now));
+    },
+
+    async debitManyAndMarkSending(owner, items) {
+      if (new Set(items.map((i) => i.sid)).size !== items.length) {
+        throw new Error('a message appears twice in one debit');
       }
+      const now = db.now();
+      // One group job: one transaction, and a throw rolls back every debit of the batch.
+      return db.group(() => items.map((i) => debitOne(db, i.sid, owner, i.pricePaise, now)));
     },
 
     async markSending(sid, owner) {
