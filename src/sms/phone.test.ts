@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { CallflowError } from '../errors.ts';
 import { normalizeNumber, parseRecipient, toSmppAddress } from './phone.ts';
 
@@ -96,5 +97,74 @@ test('toSmppAddress drops the + of an E.164 number', () => {
       (error: unknown) => error instanceof CallflowError && error.code === 'INVALID_NUMBER',
       bad,
     );
+  }
+});
+
+test('parseRecipient results are cached, frozen and the same as a fresh parse', () => {
+  const first = parseRecipient('098765 12345');
+  assert.ok(Object.isFrozen(first));
+  // The same input and the E.164 form it parsed to are served from the cache.
+  assert.equal(parseRecipient('098765 12345'), first);
+  assert.equal(parseRecipient('+919876512345'), first);
+  assert.deepEqual(first, {
+    ok: true,
+    e164: '+919876512345',
+    type: 'MOBILE',
+    canReceiveSms: true,
+  });
+  // The region is part of the key: a national US number is not the Indian one.
+  assert.notDeepEqual(parseRecipient('9876512345', 'US'), parseRecipient('9876512345'));
+  // Refusals keep the caller's input in their message.
+  assert.match((parseRecipient(' nope ') as { message: string }).message, /" nope "/);
+  // An unknown region still throws every time.
+  assert.throws(() => parseRecipient('9876543210', 'XX'), RangeError);
+  assert.throws(() => parseRecipient('9876543210', 'XX'), RangeError);
+});
+
+test('the recipient cache is bounded: old entries are parsed again, with the same result', () => {
+  const early = parseRecipient('+919800000000');
+  for (let i = 1; i <= 10_000; i++) parseRecipient(`+9198${String(i).padStart(8, '0')}`);
+  const again = parseRecipient('+919800000000');
+  assert.notEqual(again, early);
+  assert.deepEqual(again, early);
+});
+
+test('parseRecipient agrees with isValid() and getType() of libphonenumber-js, number by number', () => {
+  const inputs = [
+    '9876543210',
+    '+91 98765 43210',
+    '044 2345 6789',
+    '1800 180 1111',
+    '+91 1860 123 4567',
+    '+91 98765 4321',
+    '+91 12345 67890',
+    '+14155552671',
+    '+1 800 555 0100',
+    '+44 20 7183 8750',
+    '+44 7911 123456',
+    '+971 50 123 4567',
+    '+882 1234 5678',
+    '+800 1234 5678',
+    '+999 123',
+    '12',
+    '000000000000',
+  ];
+  for (let i = 0; i < 40; i++) inputs.push(`+9170${String(i * 7919).padStart(8, '0')}`);
+  for (const input of inputs) {
+    const number = parsePhoneNumberFromString(input.trim(), {
+      defaultCountry: 'IN',
+      extract: false,
+    });
+    const result = parseRecipient(input);
+    if (number === undefined || !number.isValid()) {
+      assert.equal(result.ok, false, input);
+      assert.equal(result.ok === false && result.code, 'INVALID_NUMBER', input);
+    } else if (result.ok) {
+      assert.equal(result.e164, number.number, input);
+      assert.equal(result.type, number.getType(), input);
+    } else {
+      assert.equal(result.code, 'NOT_MOBILE', input);
+      assert.equal(result.e164, number.number, input);
+    }
   }
 });

@@ -40,7 +40,8 @@ const SMS_CAPABLE: ReadonlySet<NumberType> = new Set<NumberType>([
 const PHONE_CHARACTERS = /^\+?[0-9 ().-]+$/;
 const MAX_INPUT_LENGTH = 32;
 
-function parse(input: string, region: string) {
+/** The number as libphonenumber-js reads it, valid or not; undefined when it is not a number. */
+function read(input: string, region: string) {
   if (!isSupportedCountry(region)) {
     // A configuration error, not a bad recipient: configuration validates the region.
     throw new RangeError(`Unknown default region ${JSON.stringify(region)} for phone numbers`);
@@ -48,22 +49,26 @@ function parse(input: string, region: string) {
   if (typeof input !== 'string') return undefined;
   const trimmed = input.trim();
   if (trimmed.length > MAX_INPUT_LENGTH || !PHONE_CHARACTERS.test(trimmed)) return undefined;
-  const number = parsePhoneNumberFromString(trimmed, {
+  return parsePhoneNumberFromString(trimmed, {
     defaultCountry: region as CountryCode,
     extract: false,
   });
+}
+
+function parse(input: string, region: string) {
+  const number = read(input, region);
   return number?.isValid() ? number : undefined;
 }
 
-/**
- * A recipient for an SMS. Valid numbers of the types in NOT_SMS_CAPABLE are refused with
- * NOT_MOBILE; MOBILE and FIXED_LINE_OR_MOBILE pass with `canReceiveSms: true`; valid
- * numbers of another or unknown type (VOIP, PERSONAL_NUMBER, or a country whose metadata
- * has no types) pass with `canReceiveSms: false`, and the carrier decides.
- */
-export function parseRecipient(input: string, defaultRegion = 'IN'): RecipientResult {
-  const number = parse(input, defaultRegion);
-  if (number === undefined) {
+/** parseRecipient without the cache. */
+function parseRecipientUncached(input: string, defaultRegion: string): RecipientResult {
+  const number = read(input, defaultRegion);
+  // getType() first: a number that has a type is valid (libphonenumber-js's isValid() is
+  // "getType() !== undefined" wherever the metadata has types, and a type needs them), so
+  // isValid() runs only when there is no type. That saves one of the two type look-ups, the
+  // costliest part of a parse.
+  const type = number?.getType();
+  if (number === undefined || (type === undefined && !number.isValid())) {
     return {
       ok: false,
       code: 'INVALID_NUMBER',
@@ -71,8 +76,7 @@ export function parseRecipient(input: string, defaultRegion = 'IN'): RecipientRe
     };
   }
   const e164 = number.number;
-  const type = number.getType();
-  const kind = NOT_SMS_CAPABLE.get(type);
+  const kind = type === undefined ? undefined : NOT_SMS_CAPABLE.get(type);
   if (kind !== undefined) {
     return {
       ok: false,
@@ -82,6 +86,59 @@ export function parseRecipient(input: string, defaultRegion = 'IN'): RecipientRe
     };
   }
   return { ok: true, e164, type, canReceiveSms: SMS_CAPABLE.has(type) };
+}
+
+/**
+ * Recent parseRecipient results, keyed by region and input. One message's recipient is parsed up
+ * to three times (the API pre-check, sendSms, the worker's checks) and libphonenumber-js with
+ * `max` metadata was about a tenth of the accept path's CPU, so the later parses are served from
+ * here. Bounded (least recently used out first) so that it cannot grow with traffic; results are
+ * frozen because callers share them. It holds no clock and does no I/O, so src/sms stays pure:
+ * the same input still always gives the same result.
+ */
+const RECIPIENT_CACHE_MAX = 8192;
+const recipientCache = new Map<string, RecipientResult>();
+
+function remember(key: string, result: RecipientResult): void {
+  if (recipientCache.size >= RECIPIENT_CACHE_MAX) {
+    // Map iterates in insertion order and a hit is re-inserted, so the first key is the least
+    // recently used.
+    const oldest = recipientCache.keys().next().value;
+    if (oldest !== undefined) recipientCache.delete(oldest);
+  }
+  recipientCache.set(key, result);
+}
+
+/**
+ * A recipient for an SMS. Valid numbers of the types in NOT_SMS_CAPABLE are refused with
+ * NOT_MOBILE; MOBILE and FIXED_LINE_OR_MOBILE pass with `canReceiveSms: true`; valid
+ * numbers of another or unknown type (VOIP, PERSONAL_NUMBER, or a country whose metadata
+ * has no types) pass with `canReceiveSms: false`, and the carrier decides.
+ * The result is frozen (it may be shared with other callers through the cache).
+ */
+export function parseRecipient(input: string, defaultRegion = 'IN'): RecipientResult {
+  // Not cached: a non-string, an input too long to be a number (it must not become a large key),
+  // and an unknown region (that throws every time).
+  if (
+    typeof input !== 'string' ||
+    typeof defaultRegion !== 'string' ||
+    input.length > MAX_INPUT_LENGTH * 2
+  ) {
+    return parseRecipientUncached(input, defaultRegion);
+  }
+  const key = `${defaultRegion}\n${input}`;
+  const hit = recipientCache.get(key);
+  if (hit !== undefined) {
+    recipientCache.delete(key);
+    recipientCache.set(key, hit);
+    return hit;
+  }
+  const result = Object.freeze(parseRecipientUncached(input, defaultRegion));
+  remember(key, result);
+  // The worker parses the stored E.164 form, which parses to this same result whatever the
+  // region (a leading + carries the country), so it is remembered under that input too.
+  if (result.ok && result.e164 !== input) remember(`${defaultRegion}\n${result.e164}`, result);
+  return result;
 }
 
 /** E.164 of any valid number, fixed lines included (ExoPhones); undefined when invalid. */

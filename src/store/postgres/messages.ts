@@ -2,6 +2,7 @@
 
 import { CallflowError } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { queuedMessage } from '../queued-message.ts';
 import {
   pgCodec as c,
   messageFromRow,
@@ -20,9 +21,9 @@ const INSERT = `WITH m AS (
       next_attempt_at, created_at, updated_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
       $20, 'queued', $21, $21, $21)
-    ON CONFLICT DO NOTHING RETURNING *),
+    ON CONFLICT DO NOTHING RETURNING sid),
   t AS (INSERT INTO message_transitions (message_sid, status, at) SELECT sid, 'queued', $21 FROM m)
-  SELECT * FROM m`;
+  SELECT sid FROM m`;
 
 export const TRANSITION = `INSERT INTO message_transitions (message_sid, status, at, reason_code, detail)
   VALUES ($1, $2, $3, $4, $5)`;
@@ -69,7 +70,9 @@ async function insertOne(q: Queryable, m: NewMessage, now: Date) {
     m.validUntil,
     now,
   ]);
-  if (row) return { message: messageFromRow(row, c), created: true };
+  // Built from the input rather than read back with RETURNING * (as on SQLite; see
+  // queued-message.ts): the row returned only says that it was written.
+  if (row) return { message: queuedMessage(m, now.getTime()), created: true };
   const existing =
     m.idempotencyKey === null
       ? undefined

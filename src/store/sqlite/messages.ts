@@ -3,6 +3,7 @@
 import type { SQLInputValue } from 'node:sqlite';
 import { CallflowError } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { queuedMessage } from '../queued-message.ts';
 import {
   sqliteCodec as c,
   messageFromRow,
@@ -19,7 +20,7 @@ const INSERT = `INSERT INTO messages (sid, account_sid, origin_kind, call_sid, f
     status_callback, callback_format, custom_field, idempotency_key, request_hash, valid_until,
     status, next_attempt_at, created_at, updated_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)
-  ON CONFLICT DO NOTHING RETURNING *`;
+  ON CONFLICT DO NOTHING`;
 
 export const TRANSITION = `INSERT INTO message_transitions (message_sid, status, at, reason_code, detail)
   VALUES (?, ?, ?, ?, ?)`;
@@ -30,9 +31,10 @@ type Queries = Pick<
 >;
 
 export function sqliteMessageQueries(db: SqliteDb): Queries {
-  function insertRow(accountSid: string, ...params: SQLInputValue[]): Row | undefined {
+  /** Whether the row was written (false: a row with its sid or idempotency key exists). */
+  function insertRow(accountSid: string, ...params: SQLInputValue[]): boolean {
     try {
-      return db.get(INSERT, ...params);
+      return db.run(INSERT, ...params) === 1;
     } catch (error) {
       // 787 SQLITE_CONSTRAINT_FOREIGNKEY: the account does not exist.
       if ((error as { errcode?: number }).errcode === 787) {
@@ -44,7 +46,7 @@ export function sqliteMessageQueries(db: SqliteDb): Queries {
 
   function insertOne(m: NewMessage, now: number) {
     const [originKind, callSid, flowId, appletId] = originColumns(m.origin);
-    const row = insertRow(
+    const inserted = insertRow(
       m.accountSid,
       m.sid,
       m.accountSid,
@@ -70,9 +72,10 @@ export function sqliteMessageQueries(db: SqliteDb): Queries {
       now,
       now,
     );
-    if (row) {
+    if (inserted) {
       db.run(TRANSITION, m.sid, 'queued', now, null, null);
-      return { message: messageFromRow(row, c), created: true };
+      // Built from the input, not read back with RETURNING * (see queued-message.ts).
+      return { message: queuedMessage(m, now), created: true };
     }
     const existing =
       m.idempotencyKey === null
