@@ -122,17 +122,27 @@ describe('the canvas', { skip: unavailable ?? false }, () => {
   });
 
   test('Delete removes the clicked applet and its connections; undo brings them back', async () => {
+    // The canvas renders only what is in view: fit the view before counting.
+    const counted = async (selector: string, n: number) => {
+      await page.locator('.react-flow__controls-fitview').click();
+      await page.waitForFunction(
+        ([sel, want]) => document.querySelectorAll(sel as string).length === want,
+        [selector, n] as const,
+      );
+    };
+    await counted('.react-flow__node', APPLETS);
     const edges = await page.locator('.react-flow__edge').count();
     await applet(page, 'greeting3').click();
     await page.getByRole('form', { name: 'Properties of greeting3' }).waitFor();
     await page.keyboard.press('Delete');
     await applet(page, 'greeting3').waitFor({ state: 'detached' });
-    assert.equal(await page.locator('.react-flow__node').count(), APPLETS - 1);
+    await counted('.react-flow__node', APPLETS - 1);
     // Its own exit and greeting2's exit into it are gone.
-    assert.equal(await page.locator('.react-flow__edge').count(), edges - 2);
+    await counted('.react-flow__edge', edges - 2);
     await page.keyboard.press('Control+z');
     await applet(page, 'greeting3').waitFor();
-    assert.equal(await page.locator('.react-flow__edge').count(), edges);
+    await counted('.react-flow__edge', edges);
+    await counted('.react-flow__node', APPLETS);
   });
 
   test('the Properties panel works from the keyboard', async () => {
