@@ -8,7 +8,7 @@ import type { TestCallPanelProps } from './TestCallPanel.tsx';
 
 function Check({ ok, children }: { ok: boolean; children: React.ReactNode }) {
   return (
-    <li className={ok ? 'ok' : 'todo'}>
+    <li className={ok ? 'ok' : 'pending'}>
       <span aria-hidden="true">{ok ? '✓' : '○'}</span> {children}
     </li>
   );

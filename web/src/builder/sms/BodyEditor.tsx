@@ -25,7 +25,7 @@ function marksOf(body: string): Mark[] {
   for (const v of bodyVariables(body))
     marks.push({ start: v.start, end: v.end, className: 'chip-var' });
   for (const m of body.matchAll(TO_FILL))
-    marks.push({ start: m.index, end: m.index + m[0].length, className: 'chip-todo' });
+    marks.push({ start: m.index, end: m.index + m[0].length, className: 'chip-to-fill' });
   for (const c of inspectBody(body).nonGsm) {
     if (!marks.some((m) => c.index >= m.start && c.index < m.end)) {
       marks.push({ start: c.index, end: c.index + c.char.length, className: 'non-gsm' });
