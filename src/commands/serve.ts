@@ -64,6 +64,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
       );
     }
   }
+  if (server.demo && server.flows) {
+    lines.push('');
+    lines.push('ring the demo missed-call flow (nobody answers, the caller gets the SMS):');
+    lines.push('  npx callflow call --to +918045678900 --from 9876543210 --agent no-answer');
+  }
   lines.push('', 'press Ctrl+C to stop', '');
   process.stdout.write(lines.join('\n'));
 
