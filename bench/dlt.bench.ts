@@ -9,18 +9,8 @@
  * its fixed text (as real mismatches do) and matches nothing.
  */
 import { compileTemplate, matchTemplate, TemplateIndex } from '../src/dlt/index.ts';
+import { mulberry32 as prng } from './corpus.ts';
 import type { BenchResult } from './types.ts';
-
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)]!;
 

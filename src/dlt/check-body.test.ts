@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mulberry32 as prng } from '../../bench/corpus.ts';
 import type { VariableShape } from './body.ts';
 import { ANY_SHAPE, type BodyCheck, checkBody, DEFAULT_VARIABLE_SHAPES } from './check-body.ts';
 import { matchTemplate } from './match.ts';
@@ -158,16 +159,6 @@ test('fast enough for every keystroke', () => {
 // Property: `always` and `never` are never wrong. Bodies are built from templates with
 // call variables and Passthru values; renderings are sampled from the shapes (extremes
 // included) and checked with the matcher.
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)]!;
 
 const TEMPLATES = [
