@@ -495,6 +495,15 @@ export interface MessagesRepo {
   summarize(accountSid: string, query: MessageSummaryQuery): Promise<MessageSummaryRow[]>;
 }
 
+/** The reads and the insert of messages: one module per dialect. */
+export type MessageQueriesRepo = Pick<
+  MessagesRepo,
+  'insert' | 'insertMany' | 'get' | 'getBySid' | 'list' | 'transitions' | 'parts' | 'stats'
+>;
+
+/** The outbox's state changes (claims, debits, submits, receipts): one module per dialect. */
+export type MessageOutboxRepo = Omit<MessagesRepo, keyof MessageQueriesRepo | 'summarize'>;
+
 export interface CallbacksRepo {
   /** Claims due pending jobs with a lease (each claim counts one attempt), with their messages. */
   claimDue(

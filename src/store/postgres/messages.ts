@@ -10,7 +10,7 @@ import {
   partFromRow,
   transitionFromRow,
 } from '../rows.ts';
-import type { MessageStatus, MessagesRepo, NewMessage } from '../types.ts';
+import type { MessageQueriesRepo, MessageStatus, NewMessage } from '../types.ts';
 import type { PgDb, Queryable } from './db.ts';
 
 // One statement writes the row and its first transition, so no transaction round trips are needed.
@@ -27,11 +27,6 @@ const INSERT = `WITH m AS (
 
 export const TRANSITION = `INSERT INTO message_transitions (message_sid, status, at, reason_code, detail)
   VALUES ($1, $2, $3, $4, $5)`;
-
-type Queries = Pick<
-  MessagesRepo,
-  'insert' | 'insertMany' | 'get' | 'getBySid' | 'list' | 'transitions' | 'parts' | 'stats'
->;
 
 async function insertRow(q: Queryable, accountSid: string, params: unknown[]) {
   try {
@@ -84,7 +79,7 @@ async function insertOne(q: Queryable, m: NewMessage, now: Date) {
   return { message: messageFromRow(existing, c), created: false };
 }
 
-export function pgMessageQueries(db: PgDb): Queries {
+export function pgMessageQueries(db: PgDb): MessageQueriesRepo {
   return {
     async insert(m) {
       return insertOne(db, m, db.now());

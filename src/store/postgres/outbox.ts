@@ -16,26 +16,13 @@ import {
   type DebitResult,
   FINAL_STATUSES,
   type Message,
+  type MessageOutboxRepo,
   type MessageStatus,
-  type MessagesRepo,
   type PartState,
 } from '../types.ts';
 import { writeLedger } from './accounts.ts';
 import type { PgDb, Queryable } from './db.ts';
 import { TRANSITION } from './messages.ts';
-
-type Outbox = Omit<
-  MessagesRepo,
-  | 'insert'
-  | 'insertMany'
-  | 'get'
-  | 'getBySid'
-  | 'list'
-  | 'transitions'
-  | 'parts'
-  | 'stats'
-  | 'summarize'
->;
 
 const LINK_PART = `INSERT INTO message_parts AS p (carrier, carrier_message_id, message_sid, seq,
     state, final, error_code, pending_group, updated_at)
@@ -223,7 +210,7 @@ async function debitMany(
   });
 }
 
-export function pgOutbox(db: PgDb): Outbox {
+export function pgOutbox(db: PgDb): MessageOutboxRepo {
   return {
     async claimDue(owner, limit, leaseMs) {
       const now = db.now();

@@ -12,7 +12,7 @@ import {
   type Row,
   transitionFromRow,
 } from '../rows.ts';
-import type { MessageStatus, MessagesRepo, NewMessage } from '../types.ts';
+import type { MessageQueriesRepo, MessageStatus, NewMessage } from '../types.ts';
 import type { SqliteDb } from './db.ts';
 
 const INSERT = `INSERT INTO messages (sid, account_sid, origin_kind, call_sid, flow_id, applet_id,
@@ -25,12 +25,7 @@ const INSERT = `INSERT INTO messages (sid, account_sid, origin_kind, call_sid, f
 export const TRANSITION = `INSERT INTO message_transitions (message_sid, status, at, reason_code, detail)
   VALUES (?, ?, ?, ?, ?)`;
 
-type Queries = Pick<
-  MessagesRepo,
-  'insert' | 'insertMany' | 'get' | 'getBySid' | 'list' | 'transitions' | 'parts' | 'stats'
->;
-
-export function sqliteMessageQueries(db: SqliteDb): Queries {
+export function sqliteMessageQueries(db: SqliteDb): MessageQueriesRepo {
   /** Whether the row was written (false: a row with its sid or idempotency key exists). */
   function insertRow(accountSid: string, ...params: SQLInputValue[]): boolean {
     try {

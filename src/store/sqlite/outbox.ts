@@ -12,26 +12,13 @@ import {
   type DebitResult,
   FINAL_STATUSES,
   type Message,
+  type MessageOutboxRepo,
   type MessageStatus,
-  type MessagesRepo,
   type PartState,
 } from '../types.ts';
 import { writeLedger } from './accounts.ts';
 import type { SqliteDb } from './db.ts';
 import { TRANSITION } from './messages.ts';
-
-type Outbox = Omit<
-  MessagesRepo,
-  | 'insert'
-  | 'insertMany'
-  | 'get'
-  | 'getBySid'
-  | 'list'
-  | 'transitions'
-  | 'parts'
-  | 'stats'
-  | 'summarize'
->;
 
 const ENQUEUE_CALLBACK = `INSERT INTO callbacks (id, account_sid, message_sid, url, format, attempts,
     next_attempt_at, status, created_at)
@@ -104,7 +91,7 @@ function debitOne(
   return { ok: true, balanceAfterPaise };
 }
 
-export function sqliteOutbox(db: SqliteDb): Outbox {
+export function sqliteOutbox(db: SqliteDb): MessageOutboxRepo {
   const getMessage = (sid: string) => {
     const row = db.get('SELECT * FROM messages WHERE sid = ?', sid);
     return row && messageFromRow(row, c);
