@@ -28,6 +28,27 @@ export function ErrorAlert({ error }: { error: unknown }) {
   );
 }
 
+/** The foot of a paged list: loading, or a button for the next page while there is one. */
+export function PageFoot({
+  loading,
+  cursor,
+  onMore,
+}: {
+  loading: boolean;
+  cursor: string | null;
+  onMore: (cursor: string) => void;
+}) {
+  if (loading) return <Loading />;
+  if (!cursor) return null;
+  return (
+    <div className="row" style={{ marginTop: 12 }}>
+      <button type="button" className="btn" onClick={() => onMore(cursor)}>
+        Load more
+      </button>
+    </div>
+  );
+}
+
 export function Loading({ label = 'Loading…' }: { label?: string }) {
   return (
     <div className="empty" role="status" aria-live="polite">

@@ -2,7 +2,7 @@
 
 import { useEffect, useState } from 'react';
 import { Link } from '../components/Shell.tsx';
-import { Empty, ErrorAlert, Loading, PageHeader, StatusBadge } from '../components/ui.tsx';
+import { Empty, ErrorAlert, PageFoot, PageHeader, StatusBadge } from '../components/ui.tsx';
 import { type CallSummary, callsApi } from '../lib/flows-api.ts';
 import { formatDateTime, formatDuration } from '../lib/format.ts';
 
@@ -81,14 +81,7 @@ export function CallsPage() {
           </table>
         </div>
       ) : null}
-      {loading ? <Loading /> : null}
-      {cursor && !loading ? (
-        <div className="row" style={{ marginTop: 12 }}>
-          <button type="button" className="btn" onClick={() => void load(cursor)}>
-            Load more
-          </button>
-        </div>
-      ) : null}
+      <PageFoot loading={loading} cursor={cursor} onMore={(next) => void load(next)} />
     </div>
   );
 }

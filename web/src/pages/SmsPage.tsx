@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { filterFromSearch, MessageFilters } from '../components/MessageFilters.tsx';
 import { Link } from '../components/Shell.tsx';
-import { Empty, ErrorAlert, Loading, PageHeader, StatusBadge } from '../components/ui.tsx';
+import { Empty, ErrorAlert, PageFoot, PageHeader, StatusBadge } from '../components/ui.tsx';
 import { formatDateTime, formatPaise } from '../lib/format.ts';
 import { useLocation } from '../lib/router.ts';
 import { csvExportUrl, type Message, smsApi } from '../lib/sms-api.ts';
@@ -102,14 +102,7 @@ export function SmsPage() {
           </table>
         </div>
       ) : null}
-      {loading ? <Loading /> : null}
-      {cursor && !loading ? (
-        <div className="row" style={{ marginTop: 12 }}>
-          <button type="button" className="btn" onClick={() => void load(cursor)}>
-            Load more
-          </button>
-        </div>
-      ) : null}
+      <PageFoot loading={loading} cursor={cursor} onMore={(next) => void load(next)} />
     </div>
   );
 }
