@@ -62,6 +62,8 @@ export const ConfigSchema = Type.Object({
       registryCacheMs: Type.Integer({ minimum: 0, default: 2000 }),
       /** How long a message waits for a free carrier window before it is retried, milliseconds. */
       windowWaitMs: Type.Integer({ minimum: 1, default: 5000 }),
+      /** Messages claimed beyond the carriers' free window, checked and debited ahead of it. */
+      claimAhead: Type.Integer({ minimum: 0, maximum: 5000, default: 100 }),
       /** Validity of a message whose request gives none, seconds. */
       validitySeconds: Type.Integer({ minimum: 1, default: 86_400 }),
       /** Longest validity a request may ask for, seconds. */

@@ -175,6 +175,7 @@ export async function startServer(
           drainMs: config.delivery.drainMs,
           registryCacheMs: config.delivery.registryCacheMs,
           windowWaitMs: config.delivery.windowWaitMs,
+          claimAhead: config.delivery.claimAhead,
           defaultRegion: config.delivery.defaultRegion,
           promoWindow: {
             start: config.promotional.windowStart,

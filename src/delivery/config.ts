@@ -65,6 +65,11 @@ export interface DeliveryConfig {
   registryCacheMs: number;
   /** How long a message ready to submit waits for a free carrier window before a retry, ms. Default 5,000. */
   windowWaitMs: number;
+  /**
+   * Messages claimed beyond the carriers' free window, so that the next batch is checked and
+   * debited while the current one is on the wire. Default 100.
+   */
+  claimAhead: number;
   promoWindow: PromoWindow;
   /** A promotional message outside the window waits for it, or fails OUTSIDE_PROMO_WINDOW. Default wait. */
   promoOutsideWindow: 'wait' | 'fail';
@@ -82,6 +87,7 @@ export const DEFAULT_DELIVERY_CONFIG: Readonly<DeliveryConfig> = Object.freeze({
   drainMs: 10_000,
   registryCacheMs: 2000,
   windowWaitMs: 5000,
+  claimAhead: 100,
   promoWindow: Object.freeze({ start: '10:00', end: '21:00', timeZone: 'Asia/Kolkata' }),
   promoOutsideWindow: 'wait',
   defaultRegion: 'IN',

@@ -409,6 +409,71 @@ describeEachStore('delivery worker', (current) => {
     assert.ok(carrier.maxInFlight >= 2, 'and it does use the window');
   });
 
+  it('claims ahead of the window, checked and debited, but submits only what the window allows', async () => {
+    const t = current();
+    const peakSending = async (claimAhead: number) => {
+      const carrier = new FakeCarrier('fake', 4);
+      const base = carrier.answer;
+      carrier.answer = async (msg) => {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return base(msg);
+      };
+      const { worker, send, get } = await setup(t, { carrier, config: { claimAhead } });
+      const sids: string[] = [];
+      for (let i = 0; i < 24; i++) sids.push((await send()).sid);
+      let peak = 0;
+      await worker.start();
+      try {
+        await until(async () => {
+          const statuses = await Promise.all(sids.map(async (sid) => (await get(sid)).status));
+          peak = Math.max(peak, statuses.filter((s) => s === 'sending').length);
+          return statuses.every((s) => s === 'submitted');
+        }, '24 submitted');
+      } finally {
+        await worker.stop();
+      }
+      assert.ok(carrier.maxInFlight <= 4, `max in flight ${carrier.maxInFlight}`);
+      return peak;
+    };
+    // Debited and waiting for the window: up to the window plus what is claimed ahead.
+    const ahead = await peakSending(4);
+    assert.ok(ahead > 4 && ahead <= 8, `with claimAhead 4, at most 8 sending at once: ${ahead}`);
+    const exact = await peakSending(0);
+    assert.ok(exact <= 4, `with claimAhead 0, at most the window: ${exact}`);
+  });
+
+  it('a message that waits too long for a busy carrier goes back without spending an attempt', async () => {
+    const t = current();
+    const carrier = new FakeCarrier('fake', 1);
+    const base = carrier.answer;
+    carrier.answer = async (msg) => {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      return base(msg);
+    };
+    const { worker, send, get } = await setup(t, {
+      carrier,
+      config: { claimAhead: 4, windowWaitMs: 20 },
+    });
+    const sids: string[] = [];
+    for (let i = 0; i < 4; i++) sids.push((await send()).sid);
+    await worker.start();
+    try {
+      await until(
+        async () => (await t.store.messages.stats()).byStatus.submitted === 4,
+        '4 submitted',
+      );
+    } finally {
+      await worker.stop();
+    }
+    assert.equal(worker.stats().retried, 0, 'no retry with backoff: the carrier is up');
+    for (const sid of sids) {
+      const m = await get(sid);
+      assert.equal(m.attempts, 1, `${sid} was submitted on its first counted attempt`);
+      assert.equal(m.reasonCode, null);
+    }
+    assert.equal(carrier.submits.length, 4, 'each submitted once');
+  });
+
   it('wakes on a new message, and on stop releases a message it has not yet submitted', async () => {
     const t = current();
     // A store whose account look-up (the last check) waits at a gate once it is closed.

@@ -85,10 +85,18 @@ export function createDeliveryWorker(deps: {
   let receiving = false;
   let unsubscribe: (() => void) | null = null;
 
-  const freeWindow = () => carriers.reduce((n, c) => n + Math.max(0, c.availableWindow()), 0);
+  const freeWindow = () => carriers.reduce((n, c) => n + Math.max(0, roomOf(c)), 0);
+  /** At most one window's worth ahead, so a message claimed ahead waits about one round trip. */
+  const claimAhead = () =>
+    Math.min(
+      config.claimAhead,
+      carriers.reduce((n, c) => n + c.status().window, 0),
+    );
 
   const pump = createPump({
-    room: () => Math.min(config.batchSize, freeWindow() - preparing),
+    // Claims run ahead of the window by `claimAhead`, so that the next batch is checked and
+    // debited while the current one is on the wire; the ahead part waits in carrierWithRoom.
+    room: () => Math.min(config.batchSize, freeWindow() + claimAhead() - preparing),
     async claim(limit) {
       const messages = await store.messages.claimDue(id, limit, config.leaseMs);
       stats.claimed += messages.length;
@@ -198,13 +206,52 @@ export function createDeliveryWorker(deps: {
     await store.messages.requeue(m.sid, id, at, code, detail);
   }
 
-  /** The first carrier with room, waiting boundedly for one. */
+  /** Messages ready to submit waiting for window room, first come first served. */
+  const roomWaiters: (() => void)[] = [];
+  /**
+   * Messages that took room on a carrier and whose outcome is not yet recorded in the store.
+   * They count against the window until then, so a worker that dies leaves at most a window of
+   * messages submitted but not recorded (the ones a restart may submit twice).
+   */
+  const holding = new Map<Carrier, number>();
+  const roomOf = (c: Carrier) =>
+    Math.min(c.availableWindow(), c.status().window - (holding.get(c) ?? 0));
+
+  /** A carrier with room, held for the caller, who must give it back with `giveBack`. */
+  function takeRoom(): Carrier | undefined {
+    const c = carriers.find((x) => roomOf(x) > 0);
+    if (c) holding.set(c, (holding.get(c) ?? 0) + 1);
+    return c;
+  }
+
+  /** The outcome of a submit is recorded: its room is free; wakes as many waiters as fit. */
+  function giveBack(c: Carrier) {
+    holding.set(c, (holding.get(c) ?? 1) - 1);
+    let room = carriers.reduce((n, x) => n + Math.max(0, roomOf(x)), 0);
+    while (room-- > 0 && roomWaiters.length > 0) roomWaiters.shift()!();
+  }
+
+  /**
+   * A carrier with room, held, waiting boundedly for one. Waiters are served in order: one is
+   * woken when room is given back, or after 10 ms in case room came otherwise (a reconnect).
+   */
   async function carrierWithRoom(): Promise<Carrier | undefined> {
     const deadline = Date.now() + config.windowWaitMs;
     for (;;) {
-      const c = carriers.find((x) => x.availableWindow() > 0);
+      const c = roomWaiters.length === 0 ? takeRoom() : undefined;
       if (c || Date.now() >= deadline || stopping) return c;
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise<void>((resolve) => {
+        const woken = () => {
+          clearTimeout(timer);
+          const i = roomWaiters.indexOf(woken);
+          if (i >= 0) roomWaiters.splice(i, 1);
+          resolve();
+        };
+        const timer = setTimeout(woken, 10);
+        roomWaiters.push(woken);
+      });
+      const next = takeRoom();
+      if (next) return next;
     }
   }
 
@@ -262,8 +309,27 @@ export function createDeliveryWorker(deps: {
   ) {
     const carrier = await carrierWithRoom();
     if (stopping && !carrier) return store.messages.release(m.sid, id);
-    if (!carrier) return retryLater(m, 'CARRIER_UNAVAILABLE', 'No carrier had room in its window.');
-    handedOver();
+    if (!carrier) {
+      // A carrier that is bound but busy (a slow throughput limit) costs the message no attempt:
+      // it goes back to the queue as it was and is claimed again. One that is down is a retry.
+      if (carriers.some((c) => c.status().state === 'bound')) {
+        return store.messages.release(m.sid, id);
+      }
+      return retryLater(m, 'CARRIER_UNAVAILABLE', 'No carrier had room in its window.');
+    }
+    try {
+      handedOver();
+      await submitAndRecord(carrier, m, p);
+    } finally {
+      giveBack(carrier);
+    }
+  }
+
+  async function submitAndRecord(
+    carrier: Carrier,
+    m: Message,
+    p: { to: string; parts: string[]; encoding: 'GSM-7' | 'UCS-2' },
+  ) {
     const result = await carrier.submit({
       messageId: m.sid,
       to: p.to,
