@@ -17,6 +17,10 @@
  * (the route read, the call row, the session, the saved log) on the real clock: telephony waits
  * take real time, as they do on a real call, so the process is as idle or as busy as it would be.
  *
+ * Our SMS applet gets the SmsSid from sendSms at once and moves on while the outbox row commits;
+ * the call's log is saved only once it has. The time from the hand-over to that commit is
+ * reported too ("on disk"), so what the call does not wait for is still measured.
+ *
  * The flow is the guide's post-call confirmation: Greeting → Connect → SMS → Greeting → Hangup.
  * CONCURRENCY calls start in the first second; each caller hears a 1 s greeting, its agent
  * answers after 0.5-2 s and talks 0-24 s (uniform: the calls reach the SMS applet spread over
@@ -105,6 +109,11 @@ export interface FlowRun {
   variant: Variant;
   /** SMS step latencies in the window, ms, sorted. */
   latencies: Float64Array;
+  /**
+   * From the hand-over to the outbox row's commit, ms, sorted: how long after the call moved on
+   * the message was on disk (the call's log is saved only after that).
+   */
+  storedLatencies: Float64Array;
   callsPerSecond: number;
   /** SMS the calls produced that were not queued, or (blocking) never submitted. */
   errors: number;
@@ -282,6 +291,7 @@ export async function runFlows(kind: Kind, variant: Variant): Promise<FlowRun> {
 
     const entered = new Map<string, number>();
     const latencies: number[] = [];
+    const storedLatencies: number[] = [];
     let errors = 0;
     let abnormal = 0;
     let completed = 0;
@@ -293,7 +303,14 @@ export async function runFlows(kind: Kind, variant: Variant): Promise<FlowRun> {
 
     const service = createFlowService({
       store,
-      sendSms: (sid, request, origin) => sender.sendSms(sid, request, origin),
+      sendSms: (sid, request, origin) => {
+        const handedAt = performance.now();
+        const handover = sender.handOver(sid, request, origin);
+        if (handover.ok && inWindow(handedAt)) {
+          void handover.stored.then(() => storedLatencies.push(performance.now() - handedAt));
+        }
+        return handover;
+      },
       session: {
         onStepEntered(step, log) {
           const now = performance.now();
@@ -349,6 +366,7 @@ export async function runFlows(kind: Kind, variant: Variant): Promise<FlowRun> {
       kind,
       variant,
       latencies: Float64Array.from(latencies).sort(),
+      storedLatencies: Float64Array.from(storedLatencies).sort(),
       callsPerSecond: completed / (MEASURE_MS / 1000),
       errors,
       abnormal,
@@ -389,7 +407,7 @@ async function postgresReachable(): Promise<string | null> {
 const ms = (n: number) => `${n.toFixed(2)} ms`;
 
 export function describeRun(r: FlowRun): string {
-  return `${r.kind} ${r.variant}: SMS step p50 ${ms(quantile(r.latencies, 0.5))}, p99 ${ms(quantile(r.latencies, 0.99))}, max ${ms(r.latencies.at(-1) ?? Number.NaN)} over ${r.latencies.length} steps; ${r.callsPerSecond.toFixed(1)} calls/s; event loop busy ${(r.loopUtilization * 100).toFixed(0)} %, delay p99 ${ms(r.loopDelayP99)}; CPU ${r.cpuMsPerSecond.toFixed(0)} ms/s; ${r.errors} SMS errors, ${r.abnormal} abnormal calls`;
+  return `${r.kind} ${r.variant}: SMS step p50 ${ms(quantile(r.latencies, 0.5))}, p99 ${ms(quantile(r.latencies, 0.99))}, max ${ms(r.latencies.at(-1) ?? Number.NaN)} over ${r.latencies.length} steps; stored p50 ${ms(quantile(r.storedLatencies, 0.5))}, p99 ${ms(quantile(r.storedLatencies, 0.99))} after the hand-over; ${r.callsPerSecond.toFixed(1)} calls/s; event loop busy ${(r.loopUtilization * 100).toFixed(0)} %, delay p99 ${ms(r.loopDelayP99)}; CPU ${r.cpuMsPerSecond.toFixed(0)} ms/s; ${r.errors} SMS errors, ${r.abnormal} abnormal calls`;
 }
 
 export async function run(): Promise<BenchResult[]> {
@@ -420,7 +438,7 @@ export async function run(): Promise<BenchResult[]> {
       peerName: 'blocking SMS step (Twilio Studio / Retell)',
       unit: 'ms',
       ratio: peerP99 / oursP99,
-      notes: `p50 ${ms(quantile(ours.latencies, 0.5))} vs ${ms(quantile(peer.latencies, 0.5))}; target p99 < ${TARGET_P99_MS} ms ${oursP99 < TARGET_P99_MS ? 'met' : 'MISSED'}; idle event-loop delay p99 ${ms(idle)}`,
+      notes: `p50 ${ms(quantile(ours.latencies, 0.5))} vs ${ms(quantile(peer.latencies, 0.5))}; ours on disk p99 ${ms(quantile(ours.storedLatencies, 0.99))} after the hand-over; target p99 < ${TARGET_P99_MS} ms ${oursP99 < TARGET_P99_MS ? 'met' : 'MISSED'}; idle event-loop delay p99 ${ms(idle)}`,
     });
     results.push({
       name: `Calls completed per second, ${CONCURRENCY.toLocaleString('en-US')} calls at once, ${store}`,

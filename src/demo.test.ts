@@ -64,9 +64,10 @@ for (const kind of storeKinds()) {
       const sent: FlowSmsRequest[] = [];
       const service = createFlowService({
         store,
-        sendSms: async (_account, request) => {
+        sendSms: (_account, request) => {
           sent.push(request);
-          return { ok: true, message: { sid: `sms${sent.length}` } };
+          const sid = `sms${sent.length}`;
+          return { ok: true, sid, stored: Promise.resolve({ ok: true, message: { sid } }) };
         },
       });
       const missed = await (

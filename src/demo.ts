@@ -204,7 +204,7 @@ async function seedDemoFlows(store: Store): Promise<void> {
   const service = createFlowService({
     store,
     // Seeding places no calls, so it sends nothing.
-    sendSms: async () => ({ ok: false, code: 'INTERNAL_ERROR', message: 'not for seeding' }),
+    sendSms: () => ({ ok: false, code: 'INTERNAL_ERROR', message: 'not for seeding' }),
   });
   for (const { exophone, document } of DEMO_FLOWS) {
     const flow = await service.createFlow(DEMO_ACCOUNT_SID, { document });

@@ -227,7 +227,7 @@ export async function startServer(
     if (role === 'all' || role === 'api') {
       flows = createFlowService({
         store,
-        sendSms: (accountSid, request, origin) => sender.sendSms(accountSid, request, origin),
+        sendSms: (accountSid, request, origin) => sender.handOver(accountSid, request, origin),
         clock,
         config: {
           maxSteps: config.flows.maxSteps,

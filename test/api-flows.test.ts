@@ -24,7 +24,7 @@ for (const kind of storeKinds()) {
       const sender = createSender({ store: ts.store, clock: ts.clock });
       service = createFlowService({
         store: ts.store,
-        sendSms: (sid, request, origin) => sender.sendSms(sid, request, origin),
+        sendSms: (sid, request, origin) => sender.handOver(sid, request, origin),
         clock: ts.clock,
       });
       fx = await apiFixture(ts, { extraRoutes: [flowRoutes({ service, store: ts.store })] });

@@ -149,7 +149,7 @@ describe('golden flows', () => {
     const sender = createSender({ store: t.store });
     service = createFlowService({
       store: t.store,
-      sendSms: (sid, request, origin) => sender.sendSms(sid, request, origin),
+      sendSms: (sid, request, origin) => sender.handOver(sid, request, origin),
       // The guard stays on; only the test's own loopback endpoint is allowed.
       fetchGuarded: createGuardedFetch({ allowList: ['127.0.0.1'] }),
     });

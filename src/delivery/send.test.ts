@@ -1,4 +1,4 @@
-/** sendSms: request shape, encoding and segments, idempotency, and that it never throws. */
+/** sendSms and handOver: request shape, encoding and segments, idempotency, and that they never throw. */
 
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
@@ -147,6 +147,33 @@ describeEachStore('sendSms', (current) => {
     const closed = await sender.sendSms(a.sid, request(), api);
     assert.equal(!closed.ok && closed.code, 'STORE_UNAVAILABLE');
     t.store = await t.open({ migrate: false });
+  });
+
+  it('hands a flow its SmsSid at once, and the row it stores has that SmsSid', async () => {
+    const { store } = current();
+    const a = await createTestAccount(store);
+    const sender = createSender({ store });
+    const flow: Origin = { kind: 'flow', callSid: 'CA1', flowId: 'FL1', appletId: 'sms' };
+    const handover = sender.handOver(a.sid, request(), flow);
+    assert.ok(handover.ok);
+    assert.match(handover.sid, /^[0-9a-f]{32}$/);
+    const stored = await handover.stored;
+    assert.ok(stored.ok && stored.created);
+    assert.equal(stored.message.sid, handover.sid);
+    assert.deepEqual((await store.messages.getBySid(handover.sid))?.origin, flow);
+
+    // Refused before anything is written: synchronously, with the code sendSms gives.
+    const refused = sender.handOver(a.sid, request({ senderId: 'NOT-A-HEADER' }), flow);
+    assert.deepEqual(
+      { ok: refused.ok, code: !refused.ok && refused.code },
+      { ok: false, code: 'INVALID_HEADER' },
+    );
+    // A store that cannot take the row: the hand-over's promise says so; it never rejects.
+    const unknown = sender.handOver('ACnope', request(), flow);
+    assert.ok(unknown.ok);
+    const lost = await unknown.stored;
+    assert.equal(!lost.ok && lost.code, 'NOT_FOUND');
+    assert.equal(await store.messages.getBySid(unknown.sid), undefined);
   });
 
   it('accepts a message in a few milliseconds', async () => {

@@ -44,8 +44,24 @@ export type SendResult =
   | { ok: true; message: Message; created: boolean }
   | { ok: false; code: ReasonCode; message: string; field?: string };
 
+/** What `handOver` answers at once: refused, or the new message's SmsSid while it is stored. */
+export type Handover =
+  | { ok: true; sid: string; stored: Promise<SendResult> }
+  | Extract<SendResult, { ok: false }>;
+
 export interface Sender {
   sendSms(accountSid: string, request: SmsRequest, origin: Origin): Promise<SendResult>;
+  /**
+   * For a call flow, which must not wait for the disk: checks and composes the message at once
+   * and answers with its SmsSid (or why it was refused) before the row is written; `stored`
+   * settles once the row is committed, or with why it could not be (it never rejects). Without an
+   * idempotency key, so the SmsSid is always the new message's.
+   */
+  handOver(
+    accountSid: string,
+    request: Omit<SmsRequest, 'idempotencyKey'>,
+    origin: Origin,
+  ): Handover;
 }
 
 const SMS_TYPES: readonly SmsType[] = ['transactional', 'service', 'promotional'];
@@ -222,48 +238,72 @@ export function createSender(deps: {
     };
   }
 
-  return {
-    async sendSms(accountSid, request, origin) {
-      try {
-        const row = compose(accountSid, request, origin);
-        const { message, created } = await deps.store.messages.insert(row);
-        if (!created && message.requestHash !== row.requestHash) {
-          return {
-            ok: false,
-            code: 'IDEMPOTENCY_KEY_REUSED',
-            message: `The idempotency key was used for another request (message ${message.sid}).`,
-            field: 'idempotencyKey',
-          };
-        }
-        if (created) {
-          try {
-            await deps.store.notify('messages');
-          } catch (error) {
-            // The workers' poll finds the message anyway; only the wake-up was lost.
-            logger.warn({ err: error, sid: message.sid }, 'could not notify the delivery workers');
-          }
-        }
-        return { ok: true, message, created };
-      } catch (error) {
-        if (error instanceof Refusal) {
-          return {
-            ok: false,
-            code: error.code,
-            message: error.message,
-            ...(error.field !== undefined && { field: error.field }),
-          };
-        }
-        if (error instanceof CallflowError) {
-          const field = error.code === 'INVALID_TEXT' ? { field: 'body' } : {};
-          return { ok: false, code: error.code, message: error.message, ...field };
-        }
-        logger.error({ err: error, accountSid }, 'sendSms could not write the message');
+  /** Writes a composed row and wakes the workers; every problem is a result. */
+  async function store(row: ReturnType<typeof compose>): Promise<SendResult> {
+    try {
+      const { message, created } = await deps.store.messages.insert(row);
+      if (!created && message.requestHash !== row.requestHash) {
         return {
           ok: false,
-          code: 'STORE_UNAVAILABLE',
-          message: 'The message could not be stored; try again.',
+          code: 'IDEMPOTENCY_KEY_REUSED',
+          message: `The idempotency key was used for another request (message ${message.sid}).`,
+          field: 'idempotencyKey',
         };
       }
+      if (created) {
+        try {
+          await deps.store.notify('messages');
+        } catch (error) {
+          // The workers' poll finds the message anyway; only the wake-up was lost.
+          logger.warn({ err: error, sid: message.sid }, 'could not notify the delivery workers');
+        }
+      }
+      return { ok: true, message, created };
+    } catch (error) {
+      return refused(error, row.accountSid);
+    }
+  }
+
+  function refused(error: unknown, accountSid: string): Extract<SendResult, { ok: false }> {
+    if (error instanceof Refusal) {
+      return {
+        ok: false,
+        code: error.code,
+        message: error.message,
+        ...(error.field !== undefined && { field: error.field }),
+      };
+    }
+    if (error instanceof CallflowError) {
+      const field = error.code === 'INVALID_TEXT' ? { field: 'body' } : {};
+      return { ok: false, code: error.code, message: error.message, ...field };
+    }
+    logger.error({ err: error, accountSid }, 'sendSms could not write the message');
+    return {
+      ok: false,
+      code: 'STORE_UNAVAILABLE',
+      message: 'The message could not be stored; try again.',
+    };
+  }
+
+  return {
+    async sendSms(accountSid, request, origin) {
+      let row: ReturnType<typeof compose>;
+      try {
+        row = compose(accountSid, request, origin);
+      } catch (error) {
+        return refused(error, accountSid);
+      }
+      return store(row);
+    },
+
+    handOver(accountSid, request, origin) {
+      let row: ReturnType<typeof compose>;
+      try {
+        row = compose(accountSid, { ...request, idempotencyKey: null }, origin);
+      } catch (error) {
+        return refused(error, accountSid);
+      }
+      return { ok: true, sid: row.sid, stored: store(row) };
     },
   };
 }

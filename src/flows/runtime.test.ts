@@ -19,9 +19,10 @@ const SMS = {
 
 function outbox() {
   const sent: { request: FlowSmsRequest; origin: Parameters<SendSms>[1] }[] = [];
-  const sendSms: SendSms = async (request, origin) => {
+  const sendSms: SendSms = (request, origin) => {
     sent.push({ request, origin });
-    return { ok: true, message: { sid: `sms${sent.length}` } };
+    const sid = `sms${sent.length}`;
+    return { ok: true, sid, stored: Promise.resolve({ ok: true, message: { sid } }) };
   };
   return { sent, sendSms };
 }
@@ -281,7 +282,7 @@ describe('CallSession', () => {
   });
 
   test('an SMS that cannot be queued is logged with its code and the flow carries on', async () => {
-    const refusing: SendSms = async () => ({
+    const refusing: SendSms = () => ({
       ok: false,
       code: 'INVALID_NUMBER',
       message: 'not a number',
@@ -298,7 +299,7 @@ describe('CallSession', () => {
   });
 
   test('sendSms throwing does not reach the call', async () => {
-    const throwing: SendSms = async () => {
+    const throwing: SendSms = () => {
       throw Object.assign(new Error('database is down'), { code: 'STORE_UNAVAILABLE' });
     };
     const log = await run(menuFlow, { digits: '1' }, throwing).done;
@@ -309,13 +310,45 @@ describe('CallSession', () => {
     assert.equal(log.sms[0]!.code, 'STORE_UNAVAILABLE');
   });
 
-  test('a stalled outbox does not hold the call; its late answer still reaches the log', async () => {
+  test('a message handed over but not stored is logged with the reason, without its SmsSid', async () => {
+    const failing: SendSms = () => ({
+      ok: true,
+      sid: 'lost1',
+      stored: Promise.resolve({
+        ok: false,
+        code: 'STORE_UNAVAILABLE',
+        message: 'The message could not be stored; try again.',
+      }),
+    });
+    const rejecting: SendSms = () => ({
+      ok: true,
+      sid: 'lost2',
+      stored: Promise.reject(Object.assign(new Error('disk full'), { code: 'STORE_UNAVAILABLE' })),
+    });
+    for (const sendSms of [failing, rejecting]) {
+      const log = await run(menuFlow, { digits: '1' }, sendSms).done;
+      assert.equal(log.endReason, 'hangup-applet', 'the flow carried on');
+      const [entry] = log.sms;
+      assert.equal(entry!.code, 'STORE_UNAVAILABLE');
+      assert.equal(entry!.sid, undefined, 'a message not on disk has no SmsSid in the log');
+      assert.equal(entry!.pending, undefined);
+    }
+  });
+
+  test('a stalled outbox does not hold the call; the call ends once the message is stored', async () => {
     let release!: () => void;
-    const stalled: SendSms = () =>
-      new Promise((resolve) => {
+    const stalled: SendSms = () => ({
+      ok: true,
+      sid: 'late1',
+      stored: new Promise((resolve) => {
         release = () => resolve({ ok: true, message: { sid: 'late1' } });
-      });
+      }),
+    });
     const { session, done } = run(menuFlow, { digits: '1' }, stalled);
+    let finished = false;
+    void done.then(() => {
+      finished = true;
+    });
     const bye = new Promise<void>((resolve) => {
       const timer = setInterval(() => {
         if (session.log.steps.some((s) => s.appletId === 'bye')) {
@@ -325,7 +358,10 @@ describe('CallSession', () => {
       }, 20);
     });
     await bye;
+    assert.equal(session.log.sms[0]!.sid, 'late1', 'the SmsSid is known at once');
     assert.equal(session.log.sms[0]!.pending, true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(finished, false, 'the log is not final before the message is stored');
     release();
     const log = await done;
     assert.equal(log.sms[0]!.sid, 'late1');

@@ -63,7 +63,7 @@ describe('flow service', () => {
     const sender = createSender({ store: t.store, clock: t.clock });
     service = createFlowService({
       store: t.store,
-      sendSms: (sid, request, origin) => sender.sendSms(sid, request, origin),
+      sendSms: (sid, request, origin) => sender.handOver(sid, request, origin),
       clock: t.clock,
       config: { allowPrivateAddresses: true },
     });

@@ -28,15 +28,15 @@ import {
   newCallSid,
 } from './runtime.ts';
 import { type SimulateOptions, simulateCall } from './simulate.ts';
-import type { FetchGuarded, FlowDocument, FlowSmsRequest } from './types.ts';
+import type { FetchGuarded, FlowDocument, FlowSmsRequest, SmsHandover } from './types.ts';
 import { type FlowValidation, type TemplateLookup, validateFlow } from './validate.ts';
 
-/** sendSms of src/delivery (Sender.sendSms): the account, the final request, the origin. */
+/** Sender.handOver of src/delivery: the account, the final request, the origin. */
 export type AccountSendSms = (
   accountSid: string,
   request: FlowSmsRequest,
   origin: Origin,
-) => Promise<{ ok: true; message: { sid: string } } | { ok: false; code: string; message: string }>;
+) => SmsHandover;
 
 export interface FlowServiceConfig {
   /** A call ends after this many applets. Default 100. */

@@ -64,8 +64,20 @@ export type SendSmsResult =
   | { ok: true; message: { sid: string } }
   | { ok: false; code: string; message: string };
 
-/** The one way in for an SMS (src/delivery), bound to the call's account by the caller. */
-export type SendSms = (request: FlowSmsRequest, origin: FlowSmsOrigin) => Promise<SendSmsResult>;
+/**
+ * What the one way in for an SMS answers a call at once (src/delivery, Sender.handOver): refused,
+ * or the new message's SmsSid while its outbox row is written; `stored` settles when it is
+ * committed, or with why it could not be.
+ */
+export type SmsHandover =
+  | { ok: true; sid: string; stored: Promise<SendSmsResult> }
+  | { ok: false; code: string; message: string };
+
+/**
+ * Hands an SMS to the outbox (src/delivery, Sender.handOver), bound to the call's account by the
+ * caller. It answers synchronously: a call does not wait for the disk.
+ */
+export type SendSms = (request: FlowSmsRequest, origin: FlowSmsOrigin) => SmsHandover;
 
 /**
  * fetch behind the SSRF guard: refuses (throws) URLs that resolve to private, loopback or
@@ -104,7 +116,11 @@ export interface SmsLogEntry {
   /** Why it could not be queued (a reason code). */
   code?: string;
   message?: string;
-  /** sendSms had not answered when the call moved on (a stalled store); filled in when it does. */
+  /**
+   * The message has its SmsSid and the call has moved on, but its outbox row is not yet
+   * committed. Cleared when it is (or replaced by the reason it could not be); a finished call's
+   * log never has it.
+   */
   pending?: boolean;
 }
 

@@ -20,9 +20,10 @@ const SMS = {
 
 function outbox() {
   const sent: FlowSmsRequest[] = [];
-  const sendSms: SendSms = async (request) => {
+  const sendSms: SendSms = (request) => {
     sent.push(request);
-    return { ok: true, message: { sid: `sms${sent.length}` } };
+    const sid = `sms${sent.length}`;
+    return { ok: true, sid, stored: Promise.resolve({ ok: true, message: { sid } }) };
   };
   return { sent, sendSms };
 }

@@ -1,20 +1,23 @@
 /**
- * sms: renders the body, resolves the recipient, hands the message to `sendSms` (which only
- * writes the outbox row) and takes `default` at once, whatever becomes of the SMS. Delivery,
- * DLT checks and billing happen later in the delivery worker; a message refused there does not
- * touch the call. Nothing here may throw into the call: every failure is logged with its code.
+ * sms: renders the body, resolves the recipient, hands the message to `sendSms` and takes
+ * `default` at once, whatever becomes of the SMS. `sendSms` checks the request and answers
+ * synchronously with the SmsSid; the outbox row is committed while the call goes on (the call's
+ * log is saved only once it is, so a finished call never claims an SMS that is not on disk).
+ * Delivery, DLT checks and billing happen later in the delivery worker; a message refused there
+ * does not touch the call. Nothing here may throw into the call: every failure is logged with
+ * its code.
  */
 
 import { type Static, Type } from 'typebox';
 import { isReasonCode } from '../../errors.ts';
 import { renderBody, variablesOf } from '../../sms/variables.ts';
-import type { AppletContext, AppletDefinition, FlowSmsRequest, SendSmsResult } from '../types.ts';
-
-/**
- * How long the call waits for sendSms to write the outbox row before moving on, milliseconds.
- * It normally takes a few; this only bounds a stalled store. A late answer is still logged.
- */
-const SEND_WAIT_MS = 2000;
+import type {
+  AppletContext,
+  AppletDefinition,
+  FlowSmsRequest,
+  SendSmsResult,
+  SmsHandover,
+} from '../types.ts';
 
 const DltId = Type.String({ pattern: '^[0-9]{12,19}$' });
 
@@ -116,19 +119,23 @@ export const sms: AppletDefinition<typeof configSchema> = {
       ...(config.customField === undefined ? {} : { customField: config.customField }),
     };
     const entry = ctx.recordSms({ to, body });
-    const sending = sendSafely(ctx, request);
-    const result = await settledWithin(sending, SEND_WAIT_MS);
-    if (result) Object.assign(entry, summary(result));
-    else {
-      // The outbox is slow: the call goes on, and the answer is logged when it comes.
-      entry.pending = true;
-      ctx.background(
-        sending.then((late) => {
-          delete entry.pending;
-          Object.assign(entry, summary(late));
-        }),
-      );
+    const handover = handOverSafely(ctx, request);
+    if (!handover.ok) {
+      Object.assign(entry, { code: handover.code, message: handover.message });
+      return 'default';
     }
+    entry.sid = handover.sid;
+    entry.pending = true;
+    // The call's end waits for this, so its saved log says what became of the hand-over.
+    ctx.background(
+      storedSafely(handover.stored).then((result) => {
+        delete entry.pending;
+        if (!result.ok) {
+          delete entry.sid;
+          Object.assign(entry, { code: result.code, message: result.message });
+        }
+      }),
+    );
     return 'default';
   },
 };
@@ -152,10 +159,10 @@ function recipient(
   }
 }
 
-/** sendSms, with a throw turned into a result: nothing from it may reach the call. */
-async function sendSafely(ctx: AppletContext, request: FlowSmsRequest): Promise<SendSmsResult> {
+/** sendSms, with a throw turned into a refusal: nothing from it may reach the call. */
+function handOverSafely(ctx: AppletContext, request: FlowSmsRequest): SmsHandover {
   try {
-    return await ctx.sendSms(request, {
+    return ctx.sendSms(request, {
       kind: 'flow',
       callSid: ctx.call.callSid,
       flowId: ctx.call.flowId,
@@ -166,20 +173,12 @@ async function sendSafely(ctx: AppletContext, request: FlowSmsRequest): Promise<
   }
 }
 
-async function settledWithin<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
+async function storedSafely(stored: Promise<SendSmsResult>): Promise<SendSmsResult> {
   try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
+    return await stored;
+  } catch (error) {
+    return { ok: false, code: codeOf(error), message: (error as Error)?.message ?? String(error) };
   }
-}
-
-function summary(result: SendSmsResult): { sid: string } | { code: string; message: string } {
-  return result.ok ? { sid: result.message.sid } : { code: result.code, message: result.message };
 }
 
 function codeOf(error: unknown): string {
