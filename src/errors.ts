@@ -168,6 +168,13 @@ export const REASONS = {
     meaning: 'The sender ID is registered but not active.',
     exotel: failed(23080, 'DLT sender inactive'),
   },
+  DLT_HEADER_TYPE_MISMATCH: {
+    kind: 'refusal',
+    meaning:
+      'The sender ID is registered as promotional and the message is not: transactional and service SMS need a header registered for them.',
+    httpStatus: 400,
+    exotel: failed(23080, 'DLT sender type mismatch'),
+  },
   DLT_HEADER_NOT_LINKED: {
     kind: 'refusal',
     meaning: 'The template is not linked to this sender ID.',

@@ -222,6 +222,17 @@ describeApi('POST /api/v1/sms refusals', (fx) => {
       'senderId',
     ],
     [
+      'a transactional SMS from a promotional header',
+      (t) =>
+        smsBody(t, {
+          senderId: '123456',
+          dltTemplateId: t.promoTemplateId,
+          body: 'Sale now on at Acme today',
+        }),
+      'DLT_HEADER_TYPE_MISMATCH',
+      'senderId',
+    ],
+    [
       'an SMS type the category forbids',
       (t) => smsBody(t, { smsType: 'promotional' }),
       'DLT_CATEGORY_MISMATCH',

@@ -10,7 +10,12 @@
  * other processes are seen within the TTL.
  */
 
-import { categoryAllows, validateEntityId, validateTemplateId } from '../dlt/index.ts';
+import {
+  categoryAllows,
+  headerAllows,
+  validateEntityId,
+  validateTemplateId,
+} from '../dlt/index.ts';
 import type { ReasonCode } from '../errors.ts';
 import { parseRecipient } from '../sms/index.ts';
 import type {
@@ -156,6 +161,13 @@ export async function precheckSms(
       'DLT_HEADER_NOT_LINKED',
       'senderId',
       `Template ${template.templateId} is linked to ${template.senderIds.join(', ')}, not ${input.senderId}.`,
+    );
+  }
+  if (!headerAllows(header.smsType, input.smsType ?? smsTypeOf(template.category))) {
+    return refuse(
+      'DLT_HEADER_TYPE_MISMATCH',
+      'senderId',
+      `Sender ID ${header.senderId} is registered for promotional SMS, not ${input.smsType ?? smsTypeOf(template.category)}.`,
     );
   }
   if (input.smsType !== undefined && !categoryAllows(template.category, input.smsType)) {

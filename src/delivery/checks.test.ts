@@ -166,6 +166,38 @@ describeEachStore('delivery checks', (current) => {
     });
   });
 
+  it('keeps a promotional header to promotional SMS', async () => {
+    const t = current();
+    const a = await createTestAccount(t.store);
+    await registry(t.store, a.sid);
+    // The promotional template, linked to no header in particular, so only the header decides.
+    const template = (await t.store.dlt.getTemplate(a.sid, PROMO_TEMPLATE))!;
+    await t.store.dlt.upsertTemplate({ ...template, category: 'transactional', senderIds: [] });
+    const check = setup(t);
+    const asTransactional = await check(a.sid, {
+      ...promo,
+      smsType: 'transactional',
+      body: 'Big sale at Acme today!',
+    });
+    assert.equal(asTransactional.ok === false && asTransactional.code, 'DLT_HEADER_TYPE_MISMATCH');
+    assert.match(
+      asTransactional.ok === false ? asTransactional.detail : '',
+      /123456 is registered for promotional SMS, not transactional/,
+    );
+    // The same template and text from a transactional header passes.
+    const fromAlpha = await check(a.sid, {
+      ...promo,
+      senderId: 'ACMECO',
+      smsType: 'transactional',
+    });
+    assert.equal(fromAlpha.ok, true, JSON.stringify(fromAlpha));
+    // A service header carries service SMS; a promotional SMS is left to the carrier.
+    assert.equal((await check(a.sid, implicit)).ok, true);
+    assert.equal((await check(a.sid, promo)).ok, false, 'the template is transactional now');
+    await t.store.dlt.upsertTemplate({ ...template, senderIds: [] });
+    assert.equal((await check(a.sid, { ...promo, senderId: 'ACMEIN' })).ok, true);
+  });
+
   it('says where the content departs from the template', async () => {
     const t = current();
     const a = await createTestAccount(t.store);

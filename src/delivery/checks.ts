@@ -14,7 +14,7 @@
  * Registry and account look-ups are cached for `registryCacheMs` (a change is seen within that).
  */
 
-import { categoryAllows, matchTemplate } from '../dlt/index.ts';
+import { categoryAllows, headerAllows, matchTemplate } from '../dlt/index.ts';
 import type { ReasonCode } from '../errors.ts';
 import { inspectSms, parseRecipient } from '../sms/index.ts';
 import type {
@@ -109,6 +109,12 @@ export function createChecks(deps: {
     }
     if (h.status !== 'active')
       return refuse('DLT_HEADER_INACTIVE', `Sender ID ${h.senderId} is inactive.`);
+    if (!headerAllows(h.smsType, m.smsType)) {
+      return refuse(
+        'DLT_HEADER_TYPE_MISMATCH',
+        `Sender ID ${h.senderId} is registered for promotional SMS, not ${m.smsType}.`,
+      );
+    }
     const t = await template(a, m.dltTemplateId);
     if (!t)
       return refuse('DLT_TEMPLATE_NOT_FOUND', `Template ${m.dltTemplateId} is not registered.`);

@@ -27,6 +27,7 @@ export {
   DEFAULT_DLT_LIMITS,
   DEFAULT_HEADER_RULES,
   hasTypicalDltIdLength,
+  headerAllows,
   resolveLimits,
   validateEntityId,
   validateHeader,

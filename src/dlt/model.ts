@@ -144,6 +144,16 @@ export interface CategoryRules {
 }
 
 /**
+ * Whether a header registered for one SMS type may carry another. A promotional header (6
+ * digits) carries promotional traffic only: transactional and service messages must come from a
+ * header registered for them. The other direction is left to the carrier: since the 2025
+ * amendment, registered alphabetic brand headers are reported to carry promotional traffic too.
+ */
+export function headerAllows(headerType: SmsType, smsType: SmsType): boolean {
+  return headerType !== 'promotional' || smsType === 'promotional';
+}
+
+/**
  * Which template categories may carry which SMS type. Strict by default:
  * transactional → transactional; service-implicit and service-explicit → service;
  * promotional → promotional. A transactional template is never sent as service or
