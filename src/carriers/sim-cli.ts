@@ -3,10 +3,11 @@
  *
  *   callflow carrier-sim --port 2775 --system-id X --password Y --dlr-delay-ms 500 \
  *     --mix delivered=0.9,undelivered=0.1 --throttle 0 --record FILE [--seed N] \
- *     [--receipt-ids hex|decimal] [--host 127.0.0.1]
+ *     [--receipt-ids hex|decimal] [--host 127.0.0.1] [--tls-key KEY.pem --tls-cert CERT.pem]
  *
  * Prints one line with the address once listening.
  */
+import { readFileSync } from 'node:fs';
 import { parse, UsageError } from '../commands/usage.ts';
 import { type OutcomeMix, RECEIPT_OUTCOMES, type ReceiptOutcome } from './sim/outcomes.ts';
 import { CarrierSimulator } from './simulator.ts';
@@ -37,6 +38,14 @@ function integer(name: string, text: string | undefined, fallback: number): numb
   return value;
 }
 
+function readPem(path: string, option: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new UsageError(`--${option}: cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
 export async function carrierSimCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     options: {
@@ -50,8 +59,15 @@ export async function carrierSimCommand(argv: string[]): Promise<number> {
       record: { type: 'string' },
       seed: { type: 'string' },
       'receipt-ids': { type: 'string', default: 'hex' },
+      'tls-key': { type: 'string' },
+      'tls-cert': { type: 'string' },
     },
   });
+  const tlsKey = values['tls-key'];
+  const tlsCert = values['tls-cert'];
+  if ((tlsKey === undefined) !== (tlsCert === undefined)) {
+    throw new UsageError('--tls-key and --tls-cert go together (PEM files)');
+  }
   const receiptIds = values['receipt-ids'];
   if (receiptIds !== 'hex' && receiptIds !== 'decimal') {
     throw new UsageError(`--receipt-ids must be hex or decimal, got '${receiptIds}'`);
@@ -67,10 +83,13 @@ export async function carrierSimCommand(argv: string[]): Promise<number> {
     seed: integer('seed', values.seed, 1),
     receiptIdFormat: receiptIds,
     ...(values.record === undefined ? {} : { recordFile: values.record }),
+    ...(tlsKey === undefined || tlsCert === undefined
+      ? {}
+      : { tls: { key: readPem(tlsKey, 'tls-key'), cert: readPem(tlsCert, 'tls-cert') } }),
   });
   const { host, port } = await simulator.start();
   process.stdout.write(
-    `carrier simulator listening on smpp://${host}:${port} (system_id ${values['system-id']})\n`,
+    `carrier simulator listening on ${tlsKey === undefined ? 'smpp' : 'ssmpp'}://${host}:${port} (system_id ${values['system-id']})\n`,
   );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const stop = (received: NodeJS.Signals) => {

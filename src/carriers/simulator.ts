@@ -69,6 +69,8 @@ export interface SimulatorOptions {
   receiptRetryMs?: number;
   /** Append each received submit as one JSON line to this file. */
   recordFile?: string;
+  /** Serve SMPP over TLS with this private key and certificate (PEM). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface SimulatorStats {
@@ -152,7 +154,10 @@ export class CarrierSimulator {
 
   async start(): Promise<{ port: number; host: string }> {
     const host = this.#options.host ?? '127.0.0.1';
-    const server = smpp.createServer({}, (session) => this.#onSession(session));
+    const tls = this.#options.tls;
+    const server = smpp.createServer(tls ? { key: tls.key, cert: tls.cert } : {}, (session) =>
+      this.#onSession(session),
+    );
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -9,6 +9,7 @@
  * password) is retried the same way and shows in status().lastError. An unanswered
  * enquire_link means a dead connection: it is dropped and re-established.
  */
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import smpp, { type PDU, type Session } from 'smpp';
 import type {
@@ -85,10 +86,13 @@ export class SmppCarrier implements Carrier {
   #knownIds = new Set<string>();
   #boundWaiters = new Map<(bound: boolean) => void, NodeJS.Timeout>();
   #lastError: string | undefined;
+  /** What tls.connect gets besides host and port; null for plain TCP. */
+  readonly #tlsOptions: { ca?: Buffer; servername?: string } | null;
 
   constructor(config: SmppCarrierConfig, options: SmppCarrierOptions = {}) {
     this.#config = resolveSmppCarrierConfig(config);
     this.name = this.#config.name;
+    this.#tlsOptions = tlsOptions(this.#config);
     this.#log = options.logger ?? silentLogger;
     this.#window = new SubmitWindow({ carrier: this.name, ...this.#config }, this.#log, (id) =>
       this.#remember(id),
@@ -159,7 +163,8 @@ export class SmppCarrier implements Carrier {
     const { host, port, tls, responseTimeoutMs } = this.#config;
     this.#state = 'connecting';
     return new Promise((resolve) => {
-      const session = smpp.connect({ host, port, tls });
+      // The certificate is verified (Node's default); an untrusted one is a connection error.
+      const session = smpp.connect({ host, port, tls, ...this.#tlsOptions });
       this.#session = session;
       const connectTimer = setTimeout(() => {
         this.#lastError = `no connection to ${host}:${port} within ${responseTimeoutMs} ms`;
@@ -349,4 +354,25 @@ export class SmppCarrier implements Carrier {
       });
     });
   }
+}
+
+/** The CA to trust and the name to verify, read once at start-up so a bad path fails then. */
+function tlsOptions(
+  config: ResolvedSmppCarrierConfig,
+): { ca?: Buffer; servername?: string } | null {
+  if (!config.tls) return null;
+  let ca: Buffer | undefined;
+  if (config.tlsCaFile !== undefined) {
+    try {
+      ca = readFileSync(config.tlsCaFile);
+    } catch (error) {
+      throw new Error(
+        `carrier ${config.name}: cannot read tlsCaFile ${config.tlsCaFile}: ${(error as Error).message}`,
+      );
+    }
+  }
+  return {
+    ...(ca && { ca }),
+    ...(config.tlsServername !== undefined && { servername: config.tlsServername }),
+  };
 }

@@ -73,6 +73,20 @@ export const SmppCarrierConfigSchema = Type.Object(
       ),
     ),
     tls: Type.Optional(Type.Boolean({ default: false })),
+    tlsCaFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "PEM file of the certificate authority to trust (or the carrier's self-signed certificate) instead of the system's",
+      }),
+    ),
+    tlsServername: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'the name the certificate must carry, when host is an IP address it does not list',
+      }),
+    ),
     tlv: Type.Optional(
       Type.Object(
         {
@@ -127,6 +141,8 @@ export interface ResolvedSmppCarrierConfig {
   throttlePauseMs: number;
   reconnect: { minMs: number; maxMs: number };
   tls: boolean;
+  tlsCaFile: string | undefined;
+  tlsServername: string | undefined;
   tlv: DltTlvTags;
   tmChain: string[];
   sourceTon: number | undefined;
@@ -162,6 +178,12 @@ export function resolveSmppCarrierConfig(config: SmppCarrierConfig): ResolvedSmp
   const tlv: DltTlvTags = { ...d.tlv, ...config.tlv };
   const tags = [tlv.entityId, tlv.templateId, tlv.tmChain].filter((tag) => tag !== null);
   if (new Set(tags).size !== tags.length) problems.push('/tlv the DLT tags must differ');
+  if (
+    config.tls !== true &&
+    (config.tlsCaFile !== undefined || config.tlsServername !== undefined)
+  ) {
+    problems.push('/tls must be true for tlsCaFile or tlsServername');
+  }
   if (problems.length > 0) {
     const name = typeof config?.name === 'string' ? config.name : '?';
     throw new Error(`carrier ${name}: invalid configuration: ${problems.join('; ')}`);
@@ -180,6 +202,8 @@ export function resolveSmppCarrierConfig(config: SmppCarrierConfig): ResolvedSmp
     throttlePauseMs: config.throttlePauseMs ?? d.throttlePauseMs,
     reconnect,
     tls: config.tls ?? d.tls,
+    tlsCaFile: config.tlsCaFile,
+    tlsServername: config.tlsServername,
     tlv,
     tmChain: config.tmChain ?? [],
     sourceTon: config.sourceTon,
