@@ -4,35 +4,13 @@
  * account's time zone. The CSV export is GET /api/v1/reports/sms.csv with the same filters.
  */
 
+import type { SmsSummary, SummaryGroupResult } from '../../../src/reports/summary.ts';
 import { api, query } from './api.ts';
 import type { MessageFilter } from './sms-api.ts';
 
-export interface SummaryGroup {
-  /** day: YYYY-MM-DD, hour: YYYY-MM-DDTHH:00 (the account's zone); else the value grouped by. */
-  key: string | null;
-  messages: number;
-  segments: number;
-  costPaise: number;
-  cost: string;
-  delivered: number;
-  undelivered: number;
-  failed: number;
-  /** Queued, sending or submitted. */
-  pending: number;
-  failedByReason: Record<string, number>;
-  /** delivered / (delivered + undelivered + failed); null before any outcome. */
-  deliveryRate: number | null;
-  latency: { medianMs: number | null; p95Ms: number | null };
-}
-
-export interface SmsSummary {
-  since: string;
-  until: string;
-  timeZone: string;
-  groupBy: string | null;
-  total: SummaryGroup;
-  groups: SummaryGroup[];
-}
+/** The report's shape is the server's (src/reports/summary.ts); only its types cross over. */
+export type { SmsSummary } from '../../../src/reports/summary.ts';
+export type SummaryGroup = SummaryGroupResult;
 
 const HOUR = 3_600_000;
 /** Over at most this span the chart is by hour, else by day. */
