@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { Store } from '../types.ts';
 import { pgAccounts } from './accounts.ts';
+import type { Batches } from './batch.ts';
 import { pgCallbacks } from './callbacks.ts';
 import { createListener, migratePostgres, openPostgres } from './db.ts';
 import { pgDlt } from './dlt.ts';
@@ -33,6 +34,7 @@ export async function createPostgresStore(opts: {
     clock: opts.clock ?? (() => new Date()),
     synchronousCommit: opts.synchronousCommit,
   });
+  const batches: Batches = [];
   const events = new EventEmitter();
   events.setMaxListeners(0);
   const pgChannel = (ch: Channel) => `callflow_${db.schema}_${ch}`;
@@ -56,7 +58,11 @@ export async function createPostgresStore(opts: {
     accounts: pgAccounts(db),
     dlt: pgDlt(db),
     dnd: { ...pgDnd(db), ...pgDndImport(db), ...pgConsentImport(db) },
-    messages: { ...pgMessageQueries(db), ...pgOutbox(db), ...pgMessageReports(db) },
+    messages: {
+      ...pgMessageQueries(db, batches),
+      ...pgOutbox(db, batches),
+      ...pgMessageReports(db),
+    },
     callbacks: pgCallbacks(db),
     flows: pgFlows(db),
     numbers: pgNumbers(db),
@@ -99,6 +105,8 @@ export async function createPostgresStore(opts: {
     async close() {
       if (closed) return;
       closed = true;
+      // What callers are waiting for is written before the pool closes.
+      for (const b of batches) await b.drain();
       events.removeAllListeners();
       await listener?.close();
       await db.pool.end();
