@@ -21,12 +21,23 @@ const request = (overrides: Partial<SmsRequest> = {}): SmsRequest => ({
   ...overrides,
 });
 
+async function until(condition: () => boolean, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a wake-up');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describeEachStore('sendSms', (current) => {
   it('writes a queued outbox row with encoding, segments and validity, and wakes the workers', async () => {
-    const { store, clock } = current();
+    const { store, clock, name } = current();
     const a = await createTestAccount(store);
     let woken = 0;
     store.onNotify('messages', () => woken++);
+    // On PostgreSQL the wake-up is a NOTIFY: the LISTEN connection says when it is up.
+    if (name === 'postgres') await until(() => woken > 0);
+    const before = woken;
     const sender = createSender({ store, clock });
     const flow: Origin = { kind: 'flow', callSid: 'CA1', flowId: 'FL1', appletId: 'sms' };
     const result = await sender.sendSms(
@@ -48,7 +59,7 @@ describeEachStore('sendSms', (current) => {
     assert.equal(m.customField, 'c1');
     assert.deepEqual(m.origin, flow);
     assert.equal(m.validUntil.getTime(), clock().getTime() + 600_000);
-    assert.ok(woken >= 1);
+    await until(() => woken > before);
     assert.deepEqual(await store.messages.getBySid(m.sid), m);
   });
 

@@ -238,7 +238,7 @@ export function createSender(deps: {
     };
   }
 
-  /** Writes a composed row and wakes the workers; every problem is a result. */
+  /** Writes a composed row (the store wakes the workers); every problem is a result. */
   async function store(row: ReturnType<typeof compose>): Promise<SendResult> {
     try {
       const { message, created } = await deps.store.messages.insert(row);
@@ -249,14 +249,6 @@ export function createSender(deps: {
           message: `The idempotency key was used for another request (message ${message.sid}).`,
           field: 'idempotencyKey',
         };
-      }
-      if (created) {
-        try {
-          await deps.store.notify('messages');
-        } catch (error) {
-          // The workers' poll finds the message anyway; only the wake-up was lost.
-          logger.warn({ err: error, sid: message.sid }, 'could not notify the delivery workers');
-        }
       }
       return { ok: true, message, created };
     } catch (error) {

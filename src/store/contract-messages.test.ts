@@ -54,6 +54,44 @@ describeEachStore('store contract: messages', (current) => {
     ]);
   });
 
+  it('a new row wakes the workers, of another process too on PostgreSQL; a repeat does not', async () => {
+    const t = current();
+    const a = await createTestAccount(t.store);
+    // On PostgreSQL another store on the same database stands for another process.
+    const watcher = t.name === 'postgres' ? await t.open({ migrate: false }) : t.store;
+    let wakes = 0;
+    let wake: () => void = () => {};
+    const nextWake = () =>
+      new Promise<void>((resolve, reject) => {
+        wake = resolve;
+        setTimeout(() => reject(new Error('no wake-up within 5 s')), 5000).unref();
+      });
+    let woken = nextWake();
+    const off = watcher.onNotify('messages', () => {
+      wakes++;
+      wake();
+    });
+    if (t.name === 'postgres') {
+      await woken; // the LISTEN connection wakes its listeners once it is up
+      woken = nextWake();
+    }
+    const before = wakes;
+    const keyed = newTestMessage(a.sid, { idempotencyKey: 'wake-1' });
+    await t.store.messages.insert(keyed);
+    await woken;
+    assert.ok(wakes > before, 'the insert woke the watcher');
+    // The same key again writes nothing and wakes nobody.
+    const settled = wakes;
+    const again = await t.store.messages.insert({
+      ...newTestMessage(a.sid),
+      idempotencyKey: 'wake-1',
+    });
+    assert.equal(again.created, false);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(wakes, settled, 'no wake-up for a row not written');
+    off();
+  });
+
   it('returns the existing message for a reused idempotency key, per account', async () => {
     const { store } = current();
     const a = await createTestAccount(store);

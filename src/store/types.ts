@@ -401,6 +401,9 @@ export interface MessagesRepo {
    * Writes the outbox row and its `queued` transition in one transaction. With an idempotency
    * key already used by this account, writes nothing and returns the existing message
    * (`created: false`); the caller compares requestHash to detect reuse with another request.
+   * A new row wakes the delivery workers of every process (the `messages` notification) once it
+   * is committed: on PostgreSQL the NOTIFY is part of the insert's own statement, so a batch of
+   * inserts costs no extra round trip.
    */
   insert(m: NewMessage): Promise<{ message: Message; created: boolean }>;
   insertMany(ms: NewMessage[]): Promise<{ message: Message; created: boolean }[]>;

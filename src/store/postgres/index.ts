@@ -59,7 +59,7 @@ export async function createPostgresStore(opts: {
     dlt: pgDlt(db),
     dnd: { ...pgDnd(db), ...pgDndImport(db), ...pgConsentImport(db) },
     messages: {
-      ...pgMessageQueries(db, batches),
+      ...pgMessageQueries(db, batches, pgChannel('messages')),
       ...pgOutbox(db, batches),
       ...pgMessageReports(db),
     },

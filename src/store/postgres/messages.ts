@@ -24,7 +24,7 @@ const INSERT = `WITH m AS (
       $20, 'queued', $21, $21, $21)
     ON CONFLICT DO NOTHING RETURNING sid),
   t AS (INSERT INTO message_transitions (message_sid, status, at) SELECT sid, 'queued', $21 FROM m)
-  SELECT sid FROM m`;
+  SELECT sid, pg_notify($22, '') FROM m`;
 
 export const TRANSITION = `INSERT INTO message_transitions (message_sid, status, at, reason_code, detail)
   VALUES ($1, $2, $3, $4, $5)`;
@@ -41,7 +41,7 @@ async function insertRow(q: Queryable, accountSid: string, params: unknown[]) {
   }
 }
 
-async function insertOne(q: Queryable, m: NewMessage, now: Date) {
+async function insertOne(q: Queryable, m: NewMessage, now: Date, wake: string) {
   const [originKind, callSid, flowId, appletId] = originColumns(m.origin);
   const row = await insertRow(q, m.accountSid, [
     m.sid,
@@ -65,6 +65,7 @@ async function insertOne(q: Queryable, m: NewMessage, now: Date) {
     m.requestHash,
     m.validUntil,
     now,
+    wake,
   ]);
   // Built from the input rather than read back with RETURNING * (as on SQLite; see
   // queued-message.ts): the row returned only says that it was written.
@@ -106,12 +107,16 @@ const INSERT_MANY = `WITH d AS (
     ON CONFLICT DO NOTHING RETURNING sid, created_at),
   t AS (INSERT INTO message_transitions (message_sid, status, at)
     SELECT sid, 'queued', created_at FROM m)
-  SELECT sid FROM m`;
+  SELECT sid, pg_notify($2, '') FROM m`;
 
 type Inserted = { message: Message; created: boolean };
 type InsertCall = { m: NewMessage; now: Date };
 
-async function insertBatch(db: PgDb, calls: InsertCall[]): Promise<Outcome<Inserted>[]> {
+async function insertBatch(
+  db: PgDb,
+  calls: InsertCall[],
+  wake: string,
+): Promise<Outcome<Inserted>[]> {
   const rows = calls.map(({ m, now }) => {
     const [originKind, callSid, flowId, appletId] = originColumns(m.origin);
     return {
@@ -139,7 +144,7 @@ async function insertBatch(db: PgDb, calls: InsertCall[]): Promise<Outcome<Inser
     };
   });
   const written = new Set(
-    (await inDoubtUnlessRefused(db.all(INSERT_MANY, [JSON.stringify(rows)]))).map(
+    (await inDoubtUnlessRefused(db.all(INSERT_MANY, [JSON.stringify(rows), wake]))).map(
       (r) => r.sid as string,
     ),
   );
@@ -153,7 +158,7 @@ async function insertBatch(db: PgDb, calls: InsertCall[]): Promise<Outcome<Inser
       continue;
     }
     try {
-      outcomes.push({ ok: true, value: await insertOne(db, m, now) });
+      outcomes.push({ ok: true, value: await insertOne(db, m, now, wake) });
     } catch (error) {
       outcomes.push({ ok: false, error });
     }
@@ -161,8 +166,11 @@ async function insertBatch(db: PgDb, calls: InsertCall[]): Promise<Outcome<Inser
   return outcomes;
 }
 
-/** `batches` collects this repo's batchers, for the store to drain before it closes. */
-export function pgMessageQueries(db: PgDb, batches: Batches): MessageQueriesRepo {
+/**
+ * `batches` collects this repo's batchers, for the store to drain before it closes; `wake` is the
+ * PostgreSQL channel of the `messages` notification, sent by the insert statements themselves.
+ */
+export function pgMessageQueries(db: PgDb, batches: Batches, wake: string): MessageQueriesRepo {
   // Concurrent API requests share one INSERT (and one commit). Calls with the same sid or
   // idempotency key go in different batches, one after the other, as they would alone.
   const insert = createBatcher<InsertCall, Inserted>({
@@ -171,8 +179,8 @@ export function pgMessageQueries(db: PgDb, batches: Batches): MessageQueriesRepo
       m.idempotencyKey === null
         ? [`s:${m.sid}`]
         : [`s:${m.sid}`, `k:${m.accountSid}\0${m.idempotencyKey}`],
-    many: (calls) => insertBatch(db, calls),
-    one: ({ m, now }) => insertOne(db, m, now),
+    many: (calls) => insertBatch(db, calls, wake),
+    one: ({ m, now }) => insertOne(db, m, now, wake),
   });
   batches.push(insert);
 
@@ -184,7 +192,7 @@ export function pgMessageQueries(db: PgDb, batches: Batches): MessageQueriesRepo
       const now = db.now();
       return db.tx(async (q) => {
         const results = [];
-        for (const m of ms) results.push(await insertOne(q, m, now));
+        for (const m of ms) results.push(await insertOne(q, m, now, wake));
         return results;
       });
     },

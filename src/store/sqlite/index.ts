@@ -18,12 +18,28 @@ export function createSqliteStore(opts: { file: string; clock?: () => Date }): S
   const events = new EventEmitter();
   events.setMaxListeners(0);
   let closed = false;
+  const queries = sqliteMessageQueries(db);
   return {
     dialect: 'sqlite',
     accounts: sqliteAccounts(db),
     dlt: sqliteDlt(db),
     dnd: { ...sqliteDnd(db), ...sqliteDndImport(db), ...sqliteConsentImport(db) },
-    messages: { ...sqliteMessageQueries(db), ...sqliteOutbox(db), ...sqliteMessageReports(db) },
+    messages: {
+      ...queries,
+      // A new row wakes the workers once committed (as PostgreSQL's insert statement does).
+      async insert(m) {
+        const result = await queries.insert(m);
+        if (result.created) events.emit('messages');
+        return result;
+      },
+      async insertMany(ms) {
+        const results = await queries.insertMany(ms);
+        if (results.some((r) => r.created)) events.emit('messages');
+        return results;
+      },
+      ...sqliteOutbox(db),
+      ...sqliteMessageReports(db),
+    },
     callbacks: sqliteCallbacks(db),
     flows: sqliteFlows(db),
     numbers: sqliteNumbers(db),
