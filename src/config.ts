@@ -64,6 +64,8 @@ export const ConfigSchema = Type.Object({
       windowWaitMs: Type.Integer({ minimum: 1, default: 5000 }),
       /** Messages claimed beyond the carriers' free window, checked and debited ahead of it. */
       claimAhead: Type.Integer({ minimum: 0, maximum: 5000, default: 100 }),
+      /** Hours a receipt that matched no submitted part is kept; 0 keeps them. */
+      unmatchedReceiptHours: Type.Number({ minimum: 0, default: 24 }),
       /** Validity of a message whose request gives none, seconds. */
       validitySeconds: Type.Integer({ minimum: 1, default: 86_400 }),
       /** Longest validity a request may ask for, seconds. */

@@ -176,6 +176,7 @@ export async function startServer(
           registryCacheMs: config.delivery.registryCacheMs,
           windowWaitMs: config.delivery.windowWaitMs,
           claimAhead: config.delivery.claimAhead,
+          unmatchedReceiptMs: config.delivery.unmatchedReceiptHours * 3_600_000,
           defaultRegion: config.delivery.defaultRegion,
           promoWindow: {
             start: config.promotional.windowStart,

@@ -70,6 +70,11 @@ export interface DeliveryConfig {
    * debited while the current one is on the wire. Default 100.
    */
   claimAhead: number;
+  /**
+   * How long a receipt that matched no recorded part is kept before the worker purges it, ms;
+   * 0 keeps them. Default 86,400,000 (a day).
+   */
+  unmatchedReceiptMs: number;
   promoWindow: PromoWindow;
   /** A promotional message outside the window waits for it, or fails OUTSIDE_PROMO_WINDOW. Default wait. */
   promoOutsideWindow: 'wait' | 'fail';
@@ -88,6 +93,7 @@ export const DEFAULT_DELIVERY_CONFIG: Readonly<DeliveryConfig> = Object.freeze({
   registryCacheMs: 2000,
   windowWaitMs: 5000,
   claimAhead: 100,
+  unmatchedReceiptMs: 86_400_000,
   promoWindow: Object.freeze({ start: '10:00', end: '21:00', timeZone: 'Asia/Kolkata' }),
   promoOutsideWindow: 'wait',
   defaultRegion: 'IN',

@@ -78,14 +78,14 @@ class FakeCarrier implements Carrier {
       this.inFlight--;
     }
   }
-  receipt(carrierMessageId: string, state: ReceiptState, errorCode?: string) {
+  receipt(carrierMessageId: string, state: ReceiptState, errorCode?: string, at = new Date()) {
     return this.#handler!({
       carrier: this.name,
       carrierMessageId,
       state,
       final: true,
       errorCode,
-      receivedAt: new Date(),
+      receivedAt: at,
     });
   }
 }
@@ -407,6 +407,26 @@ describeEachStore('delivery worker', (current) => {
     assert.equal(carrier.submits.length, 30);
     assert.ok(carrier.maxInFlight <= 4, `max in flight ${carrier.maxInFlight}`);
     assert.ok(carrier.maxInFlight >= 2, 'and it does use the window');
+  });
+
+  it('purges receipts that matched no submitted part once they are older than configured', async () => {
+    const t = current();
+    const { worker, carrier } = await setup(t, { config: { unmatchedReceiptMs: 60_000 } });
+    await worker.runOnce(); // registers the receipt handler
+    await carrier.receipt('nobody-1', 'DELIVERED', undefined, t.clock());
+    assert.equal(await worker.purgeUnmatchedReceipts(), 0, 'too young');
+    t.clock.advance(61_000);
+    await carrier.receipt('nobody-2', 'DELIVERED', undefined, t.clock());
+    assert.equal(await worker.purgeUnmatchedReceipts(), 1, 'only the old one');
+    t.clock.advance(61_000);
+    const keeper = createDeliveryWorker({
+      store: t.store,
+      carriers: [],
+      clock: t.clock,
+      config: { unmatchedReceiptMs: 0 },
+    });
+    assert.equal(await keeper.purgeUnmatchedReceipts(), 0, '0 keeps them');
+    assert.equal(await worker.purgeUnmatchedReceipts(), 1);
   });
 
   it('claims ahead of the window, checked and debited, but submits only what the window allows', async () => {

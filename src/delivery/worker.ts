@@ -34,6 +34,10 @@ import {
 import { validatePromoWindow } from './promo-window.ts';
 import { createPump } from './pump.ts';
 
+/** How often a running worker purges old unmatched receipts, and how many per statement. */
+const PURGE_EVERY_MS = 3_600_000;
+const PURGE_SLICE = 1000;
+
 export interface DeliveryWorkerStats {
   claimed: number;
   submitted: number;
@@ -50,6 +54,11 @@ export interface DeliveryWorker {
   stop(): Promise<void>;
   /** One claim and everything it claimed, to the end (tests). Returns how many were claimed. */
   runOnce(): Promise<number>;
+  /**
+   * Deletes the receipts older than `unmatchedReceiptMs` that matched no recorded part; start()
+   * runs it at once and then every hour. Returns how many were deleted.
+   */
+  purgeUnmatchedReceipts(): Promise<number>;
   stats(): DeliveryWorkerStats;
 }
 
@@ -84,6 +93,7 @@ export function createDeliveryWorker(deps: {
   let stopping = false;
   let receiving = false;
   let unsubscribe: (() => void) | null = null;
+  let purgeTimer: NodeJS.Timeout | undefined;
 
   const freeWindow = () => carriers.reduce((n, c) => n + Math.max(0, roomOf(c)), 0);
   /** At most one window's worth ahead, so a message claimed ahead waits about one round trip. */
@@ -389,6 +399,26 @@ export function createDeliveryWorker(deps: {
     if (result.applied) await notifyCallbacks(result.message);
   }
 
+  async function purgeUnmatchedReceipts(): Promise<number> {
+    if (config.unmatchedReceiptMs <= 0) return 0;
+    const before = new Date(clock().getTime() - config.unmatchedReceiptMs);
+    let purged = 0;
+    // In slices, so that a large backlog never holds the write lock for long.
+    for (;;) {
+      const n = await store.messages.purgeUnmatchedReceipts(before, PURGE_SLICE);
+      purged += n;
+      if (n < PURGE_SLICE) break;
+    }
+    if (purged > 0) logger.info({ purged }, 'purged receipts that matched no submitted part');
+    return purged;
+  }
+
+  function purgeInBackground() {
+    purgeUnmatchedReceipts().catch((error: unknown) =>
+      logger.warn({ err: error }, 'could not purge unmatched receipts'),
+    );
+  }
+
   function receive() {
     if (receiving) return;
     receiving = true;
@@ -402,9 +432,13 @@ export function createDeliveryWorker(deps: {
       stopping = false;
       unsubscribe = store.onNotify('messages', pump.wake);
       pump.start();
+      purgeInBackground();
+      purgeTimer ??= setInterval(purgeInBackground, PURGE_EVERY_MS).unref();
     },
     async stop() {
       stopping = true;
+      clearInterval(purgeTimer);
+      purgeTimer = undefined;
       unsubscribe?.();
       unsubscribe = null;
       const drained = await pump.stop(config.drainMs);
@@ -415,6 +449,7 @@ export function createDeliveryWorker(deps: {
       receive();
       return pump.runOnce();
     },
+    purgeUnmatchedReceipts,
     stats: () => structuredClone(stats),
   };
 }

@@ -146,6 +146,43 @@ describeEachStore('store contract: receipts', (current) => {
     );
   });
 
+  it('purges old receipts that matched no part, in slices, and nothing else', async () => {
+    const t = current();
+    const linked = await submitted(t, ['linked1']);
+    const start = t.clock();
+    assert.deepEqual(await receipt(t, 'orphan1', 'DELIVERED'), { applied: false });
+    // Kept under two forms of its ID: two rows.
+    assert.deepEqual(await receipt(t, 'orphan2', 'UNDELIVERABLE', { alternateIds: ['99'] }), {
+      applied: false,
+    });
+    t.clock.advance(3_600_000);
+    assert.deepEqual(await receipt(t, 'fresh1', 'DELIVERED'), { applied: false });
+    const cutoff = new Date(start.getTime() + 1000);
+    assert.equal(await t.store.messages.purgeUnmatchedReceipts(cutoff, 2), 2);
+    assert.equal(await t.store.messages.purgeUnmatchedReceipts(cutoff, 10), 1);
+    assert.equal(await t.store.messages.purgeUnmatchedReceipts(cutoff, 10), 0);
+    // The recorded part, as old, stays.
+    assert.deepEqual(
+      (await t.store.messages.parts(linked.sid)).map((p) => p.carrierMessageId),
+      ['linked1'],
+    );
+    // The fresh receipt is still applied when its submit is recorded; a purged one is not.
+    const a = await createTestAccount(t.store);
+    const [m1, m2] = [newTestMessage(a.sid), newTestMessage(a.sid)];
+    await t.store.messages.insertMany([m1, m2]);
+    await t.store.messages.claimDue('w', 2, LEASE);
+    await t.store.messages.debitAndMarkSending(m1.sid, 'w', 20);
+    await t.store.messages.debitAndMarkSending(m2.sid, 'w', 20);
+    assert.equal(
+      (await t.store.messages.markSubmitted(m1.sid, 'w', 'sim', ['fresh1']))?.status,
+      'delivered',
+    );
+    assert.equal(
+      (await t.store.messages.markSubmitted(m2.sid, 'w', 'sim', ['orphan1']))?.status,
+      'submitted',
+    );
+  });
+
   it('applies a receipt once', async () => {
     const t = current();
     const m = await submitted(t, ['d1']);

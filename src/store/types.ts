@@ -488,6 +488,13 @@ export interface MessagesRepo {
    * for an unknown part is kept as pending and applied by markSubmitted. Idempotent.
    */
   applyReceipt(r: ReceiptInput): Promise<{ applied: boolean; message?: Message }>;
+  /**
+   * Deletes up to `limit` receipts kept for parts never recorded (see applyReceipt) whose last
+   * update is older than `before`: a submit is recorded within seconds of its receipt, so one
+   * that old will not come (its worker died, or the carrier reported someone else's message).
+   * Returns how many were deleted.
+   */
+  purgeUnmatchedReceipts(before: Date, limit: number): Promise<number>;
   /** Counts by status for metrics, and the age of the oldest due queued message. */
   stats(): Promise<{
     byStatus: Record<MessageStatus, number>;

@@ -753,5 +753,15 @@ export function pgOutbox(db: PgDb, batches: Batches): MessageOutboxRepo {
       const ids = [...new Set([r.carrierMessageId, ...(r.alternateIds ?? [])])];
       return receipt({ r, ids, now: db.now() });
     },
+
+    async purgeUnmatchedReceipts(before, limit) {
+      return db.run(
+        `DELETE FROM message_parts WHERE (carrier, carrier_message_id) IN (
+           SELECT carrier, carrier_message_id FROM message_parts
+           WHERE message_sid IS NULL AND updated_at < $1 LIMIT $2)
+         AND message_sid IS NULL`,
+        [before, limit],
+      );
+    },
   };
 }

@@ -370,5 +370,18 @@ export function sqliteOutbox(db: SqliteDb): MessageOutboxRepo {
         return { applied: false };
       });
     },
+
+    async purgeUnmatchedReceipts(before, limit) {
+      return db.group(() =>
+        db.run(
+          `DELETE FROM message_parts WHERE (carrier, carrier_message_id) IN (
+             SELECT carrier, carrier_message_id FROM message_parts
+             WHERE message_sid IS NULL AND updated_at < ? LIMIT ?)
+           AND message_sid IS NULL`,
+          before.getTime(),
+          limit,
+        ),
+      );
+    },
   };
 }
