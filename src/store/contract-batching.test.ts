@@ -7,7 +7,13 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { CallflowError } from '../errors.ts';
-import { createTestAccount, describeEachStore, newTestMessage, type TestStore } from './testing.ts';
+import {
+  createTestAccount,
+  describeEachStore,
+  newTestMessage,
+  type TestStore,
+  testReceipt,
+} from './testing.ts';
 import type { Message, ReceiptInput } from './types.ts';
 
 const LEASE = 30_000;
@@ -37,18 +43,8 @@ async function sending(t: TestStore, segments: number[], callback = true): Promi
   }));
 }
 
-const receiptFor = (
-  t: TestStore,
-  id: string,
-  state: ReceiptInput['state'] = 'DELIVERED',
-): ReceiptInput => ({
-  carrier: 'sim',
-  carrierMessageId: id,
-  state,
-  final: state !== 'ENROUTE' && state !== 'ACCEPTED',
-  errorCode: null,
-  receivedAt: t.clock(),
-});
+const receiptFor = (t: TestStore, id: string, state: ReceiptInput['state'] = 'DELIVERED') =>
+  testReceipt(t, id, state);
 
 async function timeline(t: TestStore, sid: string) {
   return (await t.store.messages.transitions(sid)).map((x) => x.status);

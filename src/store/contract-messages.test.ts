@@ -6,7 +6,13 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { CallflowError } from '../errors.ts';
-import { createTestAccount, describeEachStore, newTestMessage, type TestStore } from './testing.ts';
+import {
+  createTestAccount,
+  describeEachStore,
+  newTestMessage,
+  type TestStore,
+  watchWakes,
+} from './testing.ts';
 import type { Message } from './types.ts';
 
 const LEASE = 30_000;
@@ -59,37 +65,23 @@ describeEachStore('store contract: messages', (current) => {
     const a = await createTestAccount(t.store);
     // On PostgreSQL another store on the same database stands for another process.
     const watcher = t.name === 'postgres' ? await t.open({ migrate: false }) : t.store;
-    let wakes = 0;
-    let wake: () => void = () => {};
-    const nextWake = () =>
-      new Promise<void>((resolve, reject) => {
-        wake = resolve;
-        setTimeout(() => reject(new Error('no wake-up within 5 s')), 5000).unref();
-      });
-    let woken = nextWake();
-    const off = watcher.onNotify('messages', () => {
-      wakes++;
-      wake();
-    });
-    if (t.name === 'postgres') {
-      await woken; // the LISTEN connection wakes its listeners once it is up
-      woken = nextWake();
-    }
-    const before = wakes;
+    const wakes = watchWakes(watcher, t.name);
+    await wakes.ready();
+    const before = wakes.count;
     const keyed = newTestMessage(a.sid, { idempotencyKey: 'wake-1' });
     await t.store.messages.insert(keyed);
-    await woken;
-    assert.ok(wakes > before, 'the insert woke the watcher');
+    await wakes.next();
+    assert.ok(wakes.count > before, 'the insert woke the watcher');
     // The same key again writes nothing and wakes nobody.
-    const settled = wakes;
+    const settled = wakes.count;
     const again = await t.store.messages.insert({
       ...newTestMessage(a.sid),
       idempotencyKey: 'wake-1',
     });
     assert.equal(again.created, false);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.equal(wakes, settled, 'no wake-up for a row not written');
-    off();
+    assert.equal(wakes.count, settled, 'no wake-up for a row not written');
+    wakes.off();
   });
 
   it('returns the existing message for a reused idempotency key, per account', async () => {

@@ -5,7 +5,13 @@
 
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { createTestAccount, describeEachStore, newTestMessage, type TestStore } from './testing.ts';
+import {
+  createTestAccount,
+  describeEachStore,
+  newTestMessage,
+  type TestStore,
+  testReceipt,
+} from './testing.ts';
 import type { ReceiptInput } from './types.ts';
 
 const LEASE = 30_000;
@@ -30,16 +36,7 @@ const receipt = (
   id: string,
   state: ReceiptInput['state'],
   more: Partial<ReceiptInput> = {},
-) =>
-  t.store.messages.applyReceipt({
-    carrier: 'sim',
-    carrierMessageId: id,
-    state,
-    final: state !== 'ENROUTE' && state !== 'ACCEPTED',
-    errorCode: null,
-    receivedAt: t.clock(),
-    ...more,
-  });
+) => t.store.messages.applyReceipt(testReceipt(t, id, state, more));
 
 describeEachStore('store contract: receipts', (current) => {
   it('delivers a multi-part message only when every part is delivered', async () => {

@@ -12,6 +12,7 @@ import {
   TEST_ENTITY_ID,
   TEST_RATES,
   TEST_TEMPLATE_ID,
+  watchWakes,
 } from './testing.ts';
 
 const isCode = (code: string) => (e: unknown) => e instanceof CallflowError && e.code === code;
@@ -329,21 +330,11 @@ describeEachStore('store contract: migrations and notifications', (current) => {
 
     // Another store on the same database stands for another process.
     const other = await t.open({ migrate: false });
-    let wake: () => void = () => {};
-    const nextWake = () =>
-      new Promise<void>((resolve, reject) => {
-        wake = resolve;
-        setTimeout(() => reject(new Error('no wake-up within 5 s')), 5000).unref();
-      });
-    let woken = nextWake();
-    const off = other.onNotify('messages', () => wake());
-    if (t.name === 'postgres') {
-      await woken; // the LISTEN connection wakes its listeners once it is up
-      woken = nextWake();
-    }
+    const wakes = watchWakes(other, t.name);
+    await wakes.ready();
     await (t.name === 'postgres' ? t.store : other).notify('messages');
-    await woken;
-    off();
+    await wakes.next();
+    wakes.off();
   });
 
   it('a notify resolves after the next wake-up it asked for, even under a steady stream of them', async () => {

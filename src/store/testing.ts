@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe } from 'node:test';
 import pg from 'pg';
 import { CallflowError } from '../errors.ts';
 import { openStore } from './index.ts';
-import type { Account, NewMessage, Rates, Store } from './types.ts';
+import type { Account, NewMessage, Rates, ReceiptInput, Store } from './types.ts';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -287,5 +287,57 @@ export function newTestMessage(
     requestHash: null,
     validUntil: new Date(TEST_EPOCH.getTime() + 86_400_000),
     ...overrides,
+  };
+}
+
+/**
+ * Watches a store's `messages` wake-ups, as a worker in another process would: `ready()` waits
+ * until the watcher can hear them (on PostgreSQL the LISTEN connection wakes its listeners once
+ * it is up), `next()` for the next one (5 s at most), `count` says how many came.
+ */
+export function watchWakes(watcher: Store, kind: StoreKind) {
+  let wake: () => void = () => {};
+  const nextWake = () =>
+    new Promise<void>((resolve, reject) => {
+      wake = resolve;
+      setTimeout(() => reject(new Error('no wake-up within 5 s')), 5000).unref();
+    });
+  let woken = nextWake();
+  const state = { count: 0 };
+  const off = watcher.onNotify('messages', () => {
+    state.count++;
+    wake();
+  });
+  return {
+    get count() {
+      return state.count;
+    },
+    async ready() {
+      if (kind === 'postgres') await woken;
+      woken = nextWake();
+    },
+    async next() {
+      await woken;
+      woken = nextWake();
+    },
+    off,
+  };
+}
+
+/** A final (or ENROUTE / ACCEPTED) receipt from carrier `sim` for one carrier message ID. */
+export function testReceipt(
+  t: TestStore,
+  id: string,
+  state: ReceiptInput['state'],
+  more: Partial<ReceiptInput> = {},
+): ReceiptInput {
+  return {
+    carrier: 'sim',
+    carrierMessageId: id,
+    state,
+    final: state !== 'ENROUTE' && state !== 'ACCEPTED',
+    errorCode: null,
+    receivedAt: t.clock(),
+    ...more,
   };
 }
