@@ -21,19 +21,36 @@ export async function dropApplet(page: Page, type: string, x: number, y: number)
 }
 
 /** Drags from an exit's handle to another applet's input handle. */
+/**
+ * Drags from an applet's exit handle to another applet's input, as a user does, and waits for the
+ * edge. A drag the page missed (the browser starved of CPU on a loaded machine lets the pointer
+ * events outrun React Flow's connection start) is made again, up to three times; the edge must
+ * appear in the end.
+ */
 export async function connectExit(
   page: Page,
   from: string,
   exit: string,
   to: string,
 ): Promise<void> {
-  const source = await applet(page, from).locator(`[data-exit="${exit}"]`).boundingBox();
-  const target = await applet(page, to).locator('.applet-handle-in').boundingBox();
-  if (!source || !target) throw new Error(`cannot see ${from}:${exit} or ${to}`);
-  await page.mouse.move(source.x + source.width / 2, source.y + source.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(target.x + target.width / 2, target.y + target.height / 2, { steps: 8 });
-  await page.mouse.up();
+  const edge = page.locator(`.react-flow__edge[aria-label="${from} ${exit} to ${to}"]`);
+  for (let attempt = 1; ; attempt++) {
+    const source = await applet(page, from).locator(`[data-exit="${exit}"]`).boundingBox();
+    const target = await applet(page, to).locator('.applet-handle-in').boundingBox();
+    if (!source || !target) throw new Error(`cannot see ${from}:${exit} or ${to}`);
+    await page.mouse.move(source.x + source.width / 2, source.y + source.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(target.x + target.width / 2, target.y + target.height / 2, {
+      steps: 8,
+    });
+    await page.mouse.up();
+    try {
+      await edge.waitFor({ timeout: attempt < 3 ? 1500 : 5000 });
+      return;
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
 }
 
 export async function openApplet(page: Page, id: string): Promise<Locator> {
