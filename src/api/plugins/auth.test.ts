@@ -17,7 +17,8 @@ describe('API credentials', () => {
     const a = generateApiCredentials();
     const b = generateApiCredentials();
     assert.match(a.key, /^[0-9a-f]{32}$/);
-    assert.ok(a.token.length >= 43);
+    // Hex: never starts with '-', so it passes as a command-line value.
+    assert.match(a.token, /^[0-9a-f]{64}$/);
     assert.notEqual(a.key, b.key);
     assert.notEqual(a.token, b.token);
     assert.equal(a.tokenHash, hashToken(a.token));

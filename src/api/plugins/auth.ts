@@ -29,10 +29,12 @@ export function tokenMatches(token: string, tokenHash: string): boolean {
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 
-/** A new key (public, 32 hex characters) and token (secret, 32 random bytes in base64url). */
+/** A new key (public, 32 hex characters) and token (secret, 32 random bytes as 64 hex characters). */
 export function generateApiCredentials(): { key: string; token: string; tokenHash: string } {
   const key = randomBytes(16).toString('hex');
-  const token = randomBytes(32).toString('base64url');
+  // Hex, not base64url: a token that began with '-' (one in 64 did) reads as an option on a
+  // command line (`callflow call --token -x…` is refused as ambiguous).
+  const token = randomBytes(32).toString('hex');
   return { key, token, tokenHash: hashToken(token) };
 }
 
