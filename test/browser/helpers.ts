@@ -1,6 +1,7 @@
 /** Steps the browser tests share: signing in, dropping applets, connecting exits, opening panels. */
 
 import type { Locator, Page } from 'playwright-core';
+import { screenshotPath } from './chromium.ts';
 
 export async function signIn(page: Page, key: string, token: string): Promise<void> {
   await page.getByLabel('API key').fill(key);
@@ -20,7 +21,6 @@ export async function dropApplet(page: Page, type: string, x: number, y: number)
     .dragTo(page.getByTestId('canvas'), { targetPosition: { x, y } });
 }
 
-/** Drags from an exit's handle to another applet's input handle. */
 /**
  * Drags from an applet's exit handle to another applet's input, as a user does, and waits for the
  * edge. A drag the page missed (the browser starved of CPU on a loaded machine lets the pointer
@@ -48,7 +48,12 @@ export async function connectExit(
       await edge.waitFor({ timeout: attempt < 3 ? 1500 : 5000 });
       return;
     } catch (error) {
+      // What the page showed, for a failure that shows up in CI.
+      await page.screenshot({ path: screenshotPath(`connect-missed-${from}-${exit}-${attempt}`) });
       if (attempt >= 3) throw error;
+      // Cancels a drag the browser may still think is going on (Playwright: Escape first ends an
+      // ongoing drag), which would swallow the next pointer events.
+      await page.keyboard.press('Escape');
     }
   }
 }
