@@ -36,6 +36,7 @@ class FakeCarrier implements Carrier {
   window: number;
   inFlight = 0;
   maxInFlight = 0;
+  bound = true;
   submits: CarrierSubmit[] = [];
   answer: (msg: CarrierSubmit) => SubmitOutcome | Promise<SubmitOutcome> = (msg) => ({
     ok: true,
@@ -54,7 +55,7 @@ class FakeCarrier implements Carrier {
   status(): CarrierStatus {
     return {
       name: this.name,
-      state: 'bound',
+      state: this.bound ? 'bound' : 'connecting',
       inFlight: this.inFlight,
       queued: 0,
       window: this.window,
@@ -63,7 +64,7 @@ class FakeCarrier implements Carrier {
     };
   }
   availableWindow() {
-    return Math.max(0, this.window - this.inFlight);
+    return this.bound ? Math.max(0, this.window - this.inFlight) : 0;
   }
   onReceipt(handler: ReceiptHandler) {
     this.#handler = handler;
@@ -460,6 +461,32 @@ describeEachStore('delivery worker', (current) => {
     assert.ok(ahead > 4 && ahead <= 8, `with claimAhead 4, at most 8 sending at once: ${ahead}`);
     const exact = await peakSending(0);
     assert.ok(exact <= 4, `with claimAhead 0, at most the window: ${exact}`);
+  });
+
+  it('claims nothing while no carrier is bound, and delivers once one is', async () => {
+    const t = current();
+    const carrier = new FakeCarrier('fake', 4);
+    carrier.bound = false;
+    const { worker, send, get } = await setup(t, { carrier });
+    const sids: string[] = [];
+    for (let i = 0; i < 3; i++) sids.push((await send()).sid);
+    await worker.start();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      for (const sid of sids) {
+        const m = await get(sid);
+        assert.equal(m.status, 'queued');
+        assert.equal(m.attempts, 0, 'not claimed while the carrier is down');
+      }
+      carrier.bound = true;
+      await until(
+        async () => (await t.store.messages.stats()).byStatus.submitted === 3,
+        '3 submitted',
+      );
+    } finally {
+      await worker.stop();
+    }
+    assert.equal(worker.stats().retried, 0);
   });
 
   it('a message that waits too long for a busy carrier goes back without spending an attempt', async () => {

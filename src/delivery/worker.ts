@@ -96,11 +96,17 @@ export function createDeliveryWorker(deps: {
   let purgeTimer: NodeJS.Timeout | undefined;
 
   const freeWindow = () => carriers.reduce((n, c) => n + Math.max(0, roomOf(c)), 0);
-  /** At most one window's worth ahead, so a message claimed ahead waits about one round trip. */
+  /**
+   * At most the windows of the bound carriers ahead, so a message claimed ahead waits about one
+   * round trip, and nothing is claimed while no carrier is up.
+   */
   const claimAhead = () =>
     Math.min(
       config.claimAhead,
-      carriers.reduce((n, c) => n + c.status().window, 0),
+      carriers.reduce((n, c) => {
+        const s = c.status();
+        return s.state === 'bound' ? n + s.window : n;
+      }, 0),
     );
 
   const pump = createPump({
