@@ -53,7 +53,8 @@ export const REASONS = {
   },
   MALFORMED_REQUEST: {
     kind: 'request',
-    meaning: 'The request body could not be parsed (invalid JSON, form or CSV).',
+    meaning:
+      'The request could not be parsed: invalid JSON, form or CSV in the body, or a URL the router cannot read (a bad %-escape, a path segment over 100 characters).',
     httpStatus: 400,
   },
   UNAUTHORIZED: {

@@ -12,7 +12,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import pkg from '../../package.json' with { type: 'json' };
 import { createMetrics } from '../metrics.ts';
 import { createApiKeyAuth, installAuth } from './plugins/auth.ts';
-import { installErrorHandling } from './plugins/errors.ts';
+import { frameworkErrors, installErrorHandling } from './plugins/errors.ts';
+import { installInputChecks } from './plugins/input.ts';
 import { installRateLimit } from './plugins/rate-limit.ts';
 import { createRegistryCache } from './prechecks.ts';
 import { accountRoutes } from './routes/account.ts';
@@ -48,11 +49,24 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       ? { loggerInstance: deps.loggerInstance }
       : { logger: deps.logger ?? false }),
     bodyLimit: config.bodyLimitBytes,
-    // Report every schema violation at once, so a client fixes its request in one round.
-    ajv: { customOptions: { allErrors: true } },
+    ajv: {
+      // Report every schema violation at once, so a client fixes its request in one round.
+      customOptions: { allErrors: true },
+      onCreate: (ajv) => {
+        // RFC 3339 admits a leap second (23:59:60), which a Date cannot hold: the routes would
+        // read it as an Invalid Date. A date-time must also be one that Date can parse.
+        const rfc3339 = ajv.formats['date-time'] as { validate: (text: string) => boolean };
+        ajv.addFormat('date-time', {
+          type: 'string',
+          validate: (text: string) => rfc3339.validate(text) && !Number.isNaN(Date.parse(text)),
+        });
+      },
+    },
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandling(app);
+  installInputChecks(app);
   await app.register(formbody);
   await app.register(swagger, {
     openapi: {

@@ -36,12 +36,21 @@ export class ExotelParamError extends Error {
 type Body = Record<string, unknown>;
 
 /**
+ * How deep parameters nest: `Messages[0][To][]` is four levels. Deeper values are no parameter
+ * and are left as they are, so a hostile body cannot make the conversion recurse without end.
+ */
+const MAX_DEPTH = 4;
+
+/**
  * Turns form keys in bracket notation into nested values: `Messages[0][To]=a` becomes
  * `{ Messages: [{ To: 'a' }] }`, `To[]=a&To[]=b` becomes `{ To: ['a', 'b'] }`. JSON bodies pass
  * through unchanged.
+ *
+ * The nodes have no prototype: a key such as `__proto__[x]` names an ordinary property instead of
+ * reaching Object.prototype through the key path.
  */
 export function unflatten(body: Body): Body {
-  const out: Body = {};
+  const out: Body = Object.create(null);
   for (const [key, value] of Object.entries(body)) {
     const path = /^([^[\]]+)((?:\[[^[\]]*\])*)$/.exec(key);
     if (!path || path[2] === '') {
@@ -52,7 +61,7 @@ export function unflatten(body: Body): Body {
     let node: Record<string, unknown> = out;
     for (let i = 0; i < keys.length - 1; i++) {
       const k = keys[i]!;
-      if (typeof node[k] !== 'object' || node[k] === null) node[k] = {};
+      if (typeof node[k] !== 'object' || node[k] === null) node[k] = Object.create(null);
       node = node[k] as Record<string, unknown>;
     }
     const last = keys.at(-1)!;
@@ -62,24 +71,26 @@ export function unflatten(body: Body): Body {
       node[''] = [...(existing ?? []), ...(Array.isArray(value) ? value : [value])];
     } else node[last] = value;
   }
-  return arraysOf(out) as Body;
+  return arraysOf(out, 0) as Body;
 }
 
 /** Objects keyed '0', '1', ... or '' (from brackets) become arrays, in index order. */
-function arraysOf(value: unknown): unknown {
+function arraysOf(value: unknown, depth: number): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  if (depth > MAX_DEPTH) return value;
+  const inner = (v: unknown) => arraysOf(v, depth + 1);
   const entries = Object.entries(value as Record<string, unknown>);
   if (entries.length > 0 && entries.every(([k]) => k === '' || /^\d+$/.test(k))) {
     const flat: unknown[] = [];
     for (const [k, v] of entries.sort(
       ([a], [b]) => (a === '' ? 1e9 : Number(a)) - (b === '' ? 1e9 : Number(b)),
     )) {
-      if (k === '' && Array.isArray(v)) flat.push(...v.map(arraysOf));
-      else flat.push(arraysOf(v));
+      if (k === '' && Array.isArray(v)) flat.push(...v.map(inner));
+      else flat.push(inner(v));
     }
     return flat;
   }
-  return Object.fromEntries(entries.map(([k, v]) => [k, arraysOf(v)]));
+  return Object.fromEntries(entries.map(([k, v]) => [k, inner(v)]));
 }
 
 function scalar(body: Body, field: string): string | undefined {

@@ -111,6 +111,10 @@ export function createApiKeyAuth(opts: {
     async authenticate(request: FastifyRequest): Promise<AuthenticatedAccount | null> {
       const credentials = parseBasicAuth(request.headers.authorization);
       if (credentials === null) return null;
+      // No key holds a NUL, and PostgreSQL refuses a query that carries one.
+      if (credentials.user.includes('\u0000')) {
+        throw new CallflowError('UNAUTHORIZED', 'Unknown API key or wrong token.');
+      }
       const entry = await lookup(credentials.user);
       if (entry === null || !tokenMatches(credentials.password, entry.tokenHash)) {
         throw new CallflowError('UNAUTHORIZED', 'Unknown API key or wrong token.');

@@ -115,6 +115,19 @@ function sendError(reply: FastifyReply, status: number, body: ErrorBody): Fastif
   return reply.status(status).type('application/json; charset=utf-8').send(body);
 }
 
+/**
+ * Fastify's `frameworkErrors` option: a URL the router cannot read (a bad percent-escape, a path
+ * segment over the length limit) gets the same error body as any other refusal.
+ */
+export function frameworkErrors(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const { status, body } = toErrorBody(error, request);
+  return sendError(reply, status, body);
+}
+
 /** Installs the error and not-found handlers on the root instance, so every route shares them. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {

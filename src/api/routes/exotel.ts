@@ -43,6 +43,7 @@ import {
   SmsMessageSchema,
 } from '../exotel/schemas.ts';
 import { statusOf } from '../plugins/errors.ts';
+import { itemProblem } from '../plugins/input.ts';
 import { precheckSms, smsTypeOf } from '../prechecks.ts';
 import type { RouteContext } from './context.ts';
 
@@ -298,6 +299,11 @@ export const exotelRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app,
         );
         continue;
       }
+      const problem = itemProblem(m);
+      if (problem !== null) {
+        entries.push(exception(problem.code, `Messages[${i}]: ${problem.message}`).entry);
+        continue;
+      }
       entries.push((await accept(accountSid, timeZone, m, m.To[0]!, format, match)).entry);
     }
     return send(reply, 200, entries, format);
@@ -337,6 +343,8 @@ export const exotelRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app,
           response: { 200: ExotelEntries, ...ExotelErrors },
         },
         validatorCompiler: documentOnly,
+        // One SMSMessage or RestException per item: a bad item must not fail the others.
+        config: { checksItems: true },
       },
       bulkHandler(json),
     );

@@ -11,7 +11,7 @@
 import type { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { CallflowError, type ReasonCode } from '../../errors.ts';
 import { importConsents } from '../../imports/consents.ts';
@@ -84,6 +84,20 @@ const CsvFile = Type.Unsafe<unknown>({
     'Content-Type text/csv, or as the "file" part of multipart/form-data',
 });
 
+/**
+ * An error of the multipart parser: the form is malformed (no boundary, cut short). Errors of the
+ * plugin itself carry their HTTP status (too many files, too large) and are kept.
+ */
+function unreadable(error: unknown): unknown {
+  if (error instanceof CallflowError || typeof (error as FastifyError).statusCode === 'number') {
+    return error;
+  }
+  return new CallflowError(
+    'MALFORMED_REQUEST',
+    `The upload could not be read: ${(error as Error).message}`,
+  );
+}
+
 /** Reads at most `max` bytes; past it (or a truncated multipart file) the import fails 413. */
 async function* limited(
   stream: Readable,
@@ -91,10 +105,14 @@ async function* limited(
   truncated: () => boolean,
 ): AsyncGenerator<Uint8Array> {
   let bytes = 0;
-  for await (const chunk of stream) {
-    bytes += (chunk as Buffer).length;
-    if (bytes > max) break;
-    yield chunk as Buffer;
+  try {
+    for await (const chunk of stream) {
+      bytes += (chunk as Buffer).length;
+      if (bytes > max) break;
+      yield chunk as Buffer;
+    }
+  } catch (error) {
+    throw unreadable(error);
   }
   if (bytes > max || truncated()) {
     stream.destroy();
@@ -105,7 +123,11 @@ async function* limited(
 /** The uploaded file as a byte stream, from a text/csv body or the multipart `file` part. */
 async function csvUpload(request: FastifyRequest): Promise<AsyncIterable<Uint8Array>> {
   if (request.isMultipart()) {
-    const part = await request.file({ limits: { fileSize: IMPORT_MAX_BYTES, files: 1 } });
+    const part = await request
+      .file({ limits: { fileSize: IMPORT_MAX_BYTES, files: 1 } })
+      .catch((error: unknown) => {
+        throw unreadable(error);
+      });
     if (part === undefined) {
       throw new CallflowError(
         'VALIDATION_FAILED',

@@ -12,6 +12,7 @@ import { normalizeNumber } from '../../sms/index.ts';
 import type { MessageFilter } from '../../store/types.ts';
 import { principal } from '../plugins/auth.ts';
 import { schemaError, validationDetails } from '../plugins/errors.ts';
+import { itemProblem } from '../plugins/input.ts';
 import {
   MessageDetailResource,
   MessageResource,
@@ -107,6 +108,7 @@ export const smsRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, ct
       bodyLimit: ctx.bulkBodyLimitBytes,
       // Item errors are reported per item, so a bad item must not fail the whole request.
       attachValidation: true,
+      config: { checksItems: true },
       schema: {
         tags: ['SMS'],
         summary: 'Send up to 1,000 SMS',
@@ -151,6 +153,17 @@ export const smsRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, ct
             code: 'VALIDATION_FAILED',
             error: details.map((d) => `${d.path} ${d.message}`).join('; '),
             details,
+          });
+          continue;
+        }
+        const problem = itemProblem(item);
+        if (problem !== null) {
+          results.push({
+            index,
+            ok: false,
+            code: problem.code,
+            error: problem.message,
+            field: problem.field,
           });
           continue;
         }
