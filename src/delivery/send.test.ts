@@ -187,6 +187,29 @@ describeEachStore('sendSms', (current) => {
     assert.equal(await store.messages.getBySid(unknown.sid), undefined);
   });
 
+  it('refuses a NUL in any field it stores, on every store, before writing', async () => {
+    const { store } = current();
+    const a = await createTestAccount(store);
+    const sender = createSender({ store, config: { allowPrivateAddresses: true } });
+    const cases: [Partial<SmsRequest>, string, string][] = [
+      [{ to: '+9198765\u000043210' }, 'INVALID_NUMBER', 'to'],
+      [{ customField: 'order\u00007' }, 'INVALID_TEXT', 'customField'],
+      [{ statusCallback: 'https://example.com/cb\u0000' }, 'INVALID_TEXT', 'statusCallback'],
+      [{ body: 'Your OTP is 123456.\u0000' }, 'INVALID_TEXT', 'body'],
+    ];
+    for (const [overrides, code, field] of cases) {
+      const result = await sender.sendSms(a.sid, request(overrides), api);
+      assert.deepEqual(
+        { code: !result.ok && result.code, field: !result.ok && result.field },
+        { code, field },
+        JSON.stringify(overrides),
+      );
+      const handover = sender.handOver(a.sid, request(overrides), api);
+      assert.equal(!handover.ok && handover.code, code, 'a flow gets the same refusal at once');
+    }
+    assert.equal((await store.messages.stats()).byStatus.queued, 0, 'nothing was written');
+  });
+
   it('accepts a message in a few milliseconds', async () => {
     const { store, name } = current();
     const a = await createTestAccount(store);

@@ -97,6 +97,11 @@ function optionalString(value: unknown, field: string, max: number): string | nu
   if (typeof value !== 'string' || value.length > max) {
     refuse('VALIDATION_FAILED', field, `${field} must be a string of at most ${max} characters.`);
   }
+  // No field needs one, and PostgreSQL cannot store one (the HTTP routes refuse it earlier; a
+  // flow's Passthru answer or a script may still bring one).
+  if ((value as string).includes('\u0000')) {
+    refuse('INVALID_TEXT', field, `${field} contains a NUL character.`);
+  }
   return value as string;
 }
 
@@ -128,6 +133,7 @@ export function createSender(deps: {
     const rawTo = requireString(r.to, 'to').trim();
     if (rawTo.length > MAX_TO)
       refuse('INVALID_NUMBER', 'to', 'The recipient is too long to be a number.');
+    if (rawTo.includes('\u0000')) refuse('INVALID_NUMBER', 'to', 'The recipient is not a number.');
     const senderId = requireString(r.senderId, 'senderId');
     if (!SENDER_ID.test(senderId)) {
       refuse('INVALID_HEADER', 'senderId', 'A sender ID is 1 to 11 letters or digits.');
