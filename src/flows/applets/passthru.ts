@@ -159,13 +159,31 @@ async function send(
   };
   if (request.method === 'POST') init.body = request.params;
   try {
-    const response = await ctx.fetchGuarded(url, init);
-    const text = await response.text();
+    const { response, text } = await untilAborted(
+      (async () => {
+        const response = await ctx.fetchGuarded(url, init);
+        return { response, text: await response.text() };
+      })(),
+      signal,
+    );
     const fields = response.ok ? fieldsOf(text) : undefined;
     return { status: response.status, durationMs: elapsed(), ...(fields ? { fields } : {}) };
   } catch (error) {
     return { durationMs: elapsed(), error: describe(error, signal) };
   }
+}
+
+/**
+ * `work`, or the signal's reason once it aborts: the timeout holds even when the fetch does not
+ * stop on the signal (the DNS look-up of the customer's host, for one, cannot be cut short).
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    if (signal.aborted) abort();
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 function describe(error: unknown, signal: AbortSignal): string {

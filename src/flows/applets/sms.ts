@@ -97,8 +97,9 @@ export const sms: AppletDefinition<typeof configSchema> = {
     const values = ctx.variables();
     const to = recipient(ctx, config.to, values);
     if (!to) {
-      const field = config.to.kind === 'dynamic' ? config.to.from : '';
-      ctx.recordSms({ code: 'INVALID_NUMBER', message: `no number in ${field}` });
+      // A caller may withhold their number: the call then has none to send to.
+      const source = config.to.kind === 'dynamic' ? config.to.from : `the call's ${config.to.kind}`;
+      ctx.recordSms({ code: 'INVALID_NUMBER', message: `no number in ${source}` });
       return 'default';
     }
     let body: string;
