@@ -146,18 +146,19 @@ function recipient(
   to: Static<typeof configSchema>['to'],
   values: Record<string, string | undefined>,
 ): string | undefined {
-  switch (to.kind) {
-    case 'caller':
-      return ctx.call.from;
-    case 'called':
-      return ctx.call.to;
-    case 'custom':
-      return to.number;
-    case 'dynamic': {
-      const value = values[to.from]?.trim();
-      return value === '' ? undefined : value;
+  const number = (() => {
+    switch (to.kind) {
+      case 'caller':
+        return ctx.call.from;
+      case 'called':
+        return ctx.call.to;
+      case 'custom':
+        return to.number;
+      case 'dynamic':
+        return values[to.from];
     }
-  }
+  })()?.trim();
+  return number === '' ? undefined : number;
 }
 
 /** sendSms, with a throw turned into a refusal: nothing from it may reach the call. */
