@@ -27,7 +27,9 @@
  *   after it resolves, so a receipt is never acknowledged before it is stored; when it
  *   rejects (or no handler is registered) the answer is ESME_RX_T_APPN and the carrier
  *   sends the receipt again later. Every receipt goes to the handler, even one that arrives
- *   before its submit_sm_resp: matching is the store's job.
+ *   before its submit_sm_resp: matching is the store's job. The exception is a receipt that
+ *   names no message ID at all: it cannot be stored, so it is refused as permanent
+ *   (ESME_RX_P_APPN) rather than acknowledged or resent for ever.
  * - `stop()` drains: queued parts resolve as CARRIER_UNAVAILABLE, parts on the wire get
  *   their answer or time out, running receipt handlers finish (bounded by the response
  *   timeout), then unbind and close.

@@ -463,6 +463,28 @@ describeEachStore('delivery worker', (current) => {
     assert.ok(exact <= 4, `with claimAhead 0, at most the window: ${exact}`);
   });
 
+  it('keeps the parts of messages a broken carrier accepted without message IDs apart', async () => {
+    const t = current();
+    const carrier = new FakeCarrier();
+    carrier.answer = (msg) => ({
+      ok: true,
+      carrier: carrier.name,
+      carrierMessageIds: msg.parts.map(() => ''),
+    });
+    const { worker, send } = await setup(t, { carrier });
+    const [m1, m2] = [await send(), await send()];
+    assert.equal(await worker.runOnce(), 2);
+    for (const m of [m1, m2]) {
+      const parts = await t.store.messages.parts(m.sid);
+      assert.deepEqual(
+        parts.map((p) => p.carrierMessageId),
+        [`no-id:${m.sid}:0`],
+        'each message keeps its own part',
+      );
+      assert.equal((await t.store.messages.getBySid(m.sid))?.status, 'submitted');
+    }
+  });
+
   it('claims nothing while no carrier is bound, and delivers once one is', async () => {
     const t = current();
     const carrier = new FakeCarrier('fake', 4);

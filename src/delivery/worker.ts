@@ -359,7 +359,7 @@ export function createDeliveryWorker(deps: {
     if (result.ok) {
       stats.submitted++;
       deps.metrics?.submitted(p.parts.length, result.carrier);
-      const after = await recordSubmit(m, result.carrier, result.carrierMessageIds);
+      const after = await recordSubmit(m, result.carrier, partIds(m, result.carrierMessageIds));
       await notifyCallbacks(after);
     } else if (result.transient) {
       await retryLater(m, result.code, result.detail);
@@ -367,6 +367,17 @@ export function createDeliveryWorker(deps: {
       const status = `command_status 0x${result.commandStatus.toString(16).padStart(8, '0')}`;
       await fail(m, 'CARRIER_REJECTED', `${status}: ${result.detail}`);
     }
+  }
+
+  /**
+   * The carrier's IDs of the parts, with one it left empty (a broken carrier; SMPP requires an ID)
+   * replaced by one of ours: parts are keyed by carrier and ID, and two empty IDs would take each
+   * other's part. No receipt can name such a part, so the message stays `submitted`.
+   */
+  function partIds(m: Message, ids: string[]): string[] {
+    if (!ids.includes('')) return ids;
+    logger.warn({ sid: m.sid }, 'the carrier accepted a part without a message ID');
+    return ids.map((id, i) => (id === '' ? `no-id:${m.sid}:${i}` : id));
   }
 
   /** markSubmitted, retried briefly: losing it would resubmit the message after the lease. */

@@ -29,7 +29,7 @@ import {
   type SmppCarrierConfig,
 } from './config.ts';
 import { messageOutcome, unavailable } from './outcome.ts';
-import { receiptFromDeliverSm } from './receipt.ts';
+import { isReceiptEsmClass, receiptFromDeliverSm } from './receipt.ts';
 import { buildSubmitParts } from './submit-pdu.ts';
 import { SubmitWindow } from './submit-window.ts';
 
@@ -37,7 +37,7 @@ import { SubmitWindow } from './submit-window.ts';
 const INTERFACE_VERSION_34 = 0x34;
 /** How many recent carrier IDs `auto` receipt matching remembers (about 10 MB at most). */
 const KNOWN_IDS_LIMIT = 100_000;
-/** Longest wait for unbind_resp, and then for the socket to close, at stop(). */
+/** Longest wait for unbind_resp, and then for the socket to close, at stop() or after an unbind. */
 const UNBIND_TIMEOUT_MS = 2000;
 
 /**
@@ -193,7 +193,11 @@ export class SmppCarrier implements Carrier {
       session.on('unbind', (pdu: PDU) => {
         this.#log.warn({ carrier: this.name }, 'the carrier unbound us; reconnecting');
         session.send(pdu.response());
-        session.close();
+        // The bind is over even while the carrier keeps the socket open: take no more parts,
+        // and do not wait for ever for the close that leads to the reconnect.
+        if (this.#state === 'bound' && session === this.#session) this.#state = 'disconnected';
+        const timer = setTimeout(() => session.destroy(), UNBIND_TIMEOUT_MS);
+        session.close(() => clearTimeout(timer));
       });
     });
   }
@@ -222,7 +226,8 @@ export class SmppCarrier implements Carrier {
   }
 
   #onBound(session: Session): void {
-    if (this.#state === 'closed' || session !== this.#session) {
+    // Not writable: the carrier unbound us in the same breath as it accepted the bind.
+    if (this.#state === 'closed' || session !== this.#session || !session.socket.writable) {
       session.destroy();
       return;
     }
@@ -296,6 +301,16 @@ export class SmppCarrier implements Carrier {
       isKnown: (id) => this.#knownIds.has(id),
       receivedAt: new Date(),
     });
+    if (!receipt && isReceiptEsmClass(Number(pdu.esm_class ?? 0))) {
+      // A receipt naming no message ID cannot be stored, and would come back for ever if
+      // refused as transient: refused as permanent, so it is neither acknowledged nor resent.
+      this.#log.error(
+        { carrier: this.name, from: pdu.source_addr, esmClass: pdu.esm_class },
+        'receipt without a message ID; answered ESME_RX_P_APPN',
+      );
+      session.send(pdu.response({ command_status: ESME.RX_P_APPN }));
+      return;
+    }
     if (!receipt) {
       this.#log.info(
         { carrier: this.name, from: pdu.source_addr, esmClass: pdu.esm_class },

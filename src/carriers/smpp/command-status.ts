@@ -27,6 +27,7 @@ export const ESME = {
   RSUBMITFAIL: 0x45,
   RTHROTTLED: 0x58,
   RX_T_APPN: 0x64,
+  RX_P_APPN: 0x65,
   RMISSINGTLV: 0xc3,
   RINVTLVVAL: 0xc4,
   RUNKNOWNERR: 0xff,
