@@ -84,6 +84,29 @@ describeEachStore('store contract: messages', (current) => {
     wakes.off();
   });
 
+  it('answers an insert made again with the same message as written (an answer lost at commit)', async () => {
+    const { store } = current();
+    const a = await createTestAccount(store);
+    for (const m of [newTestMessage(a.sid), newTestMessage(a.sid, { idempotencyKey: 'lost-1' })]) {
+      const first = await store.messages.insert(m);
+      const again = await store.messages.insert(m);
+      assert.equal(again.created, true, 'the caller never got the first answer');
+      assert.deepEqual(again.message, first.message);
+      assert.deepEqual(
+        (await store.messages.transitions(m.sid)).map((x) => x.status),
+        ['queued'],
+        'written once',
+      );
+    }
+    // The same sid with another request is still a conflict.
+    const m = newTestMessage(a.sid);
+    await store.messages.insert(m);
+    await assert.rejects(
+      store.messages.insert({ ...m, body: 'Another text.' }),
+      (e) => e instanceof CallflowError && e.code === 'CONFLICT',
+    );
+  });
+
   it('returns the existing message for a reused idempotency key, per account', async () => {
     const { store } = current();
     const a = await createTestAccount(store);

@@ -54,3 +54,22 @@ export function queuedMessage(m: NewMessage, nowMs: number): Message {
     doneAt: null,
   };
 }
+
+/**
+ * Whether a stored row is this very message: its sid is taken and the request is the same. A sid
+ * is new for every request (128 bits), so that only happens when an insert is made again after
+ * its first attempt's answer was lost (a connection that died at the commit, on PostgreSQL, whose
+ * batch is then run again one call at a time): the message was written, and is the caller's.
+ */
+export function isSameMessage(row: Message, m: NewMessage): boolean {
+  return (
+    row.sid === m.sid &&
+    row.accountSid === m.accountSid &&
+    row.to === m.to &&
+    row.senderId === m.senderId &&
+    row.body === m.body &&
+    row.dltTemplateId === m.dltTemplateId &&
+    row.dltEntityId === m.dltEntityId &&
+    row.idempotencyKey === m.idempotencyKey
+  );
+}

@@ -93,6 +93,12 @@ export function openPostgres(opts: {
     async tx(fn) {
       const client = await pool.connect();
       let broken = false;
+      // pg-pool listens for errors only on idle clients: a checked-out client whose connection
+      // dies between two statements emits 'error', which would otherwise crash the process.
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(queryable(client));
@@ -104,6 +110,7 @@ export function openPostgres(opts: {
         });
         throw error;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },
@@ -114,6 +121,11 @@ const MIGRATIONS = new URL('./migrations/', import.meta.url);
 
 export async function migratePostgres(db: PgDb): Promise<{ from: number; to: number }> {
   const client = await db.pool.connect();
+  let broken = false;
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     // One migrator at a time per schema; the others wait, then find nothing to do.
@@ -138,10 +150,13 @@ export async function migratePostgres(db: PgDb): Promise<{ from: number; to: num
     await client.query('COMMIT');
     return { from, to: pending.at(-1)?.version ?? from };
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
     throw error;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(broken);
   }
 }
 

@@ -2,7 +2,7 @@
 
 import { CallflowError } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
-import { queuedMessage } from '../queued-message.ts';
+import { isSameMessage, queuedMessage } from '../queued-message.ts';
 import {
   pgCodec as c,
   messageFromRow,
@@ -70,6 +70,10 @@ async function insertOne(q: Queryable, m: NewMessage, now: Date, wake: string) {
   // Built from the input rather than read back with RETURNING * (as on SQLite; see
   // queued-message.ts): the row returned only says that it was written.
   if (row) return { message: queuedMessage(m, now.getTime()), created: true };
+  const same = await q.get('SELECT * FROM messages WHERE sid = $1', [m.sid]);
+  if (same && isSameMessage(messageFromRow(same, c), m)) {
+    return { message: messageFromRow(same, c), created: true };
+  }
   const existing =
     m.idempotencyKey === null
       ? undefined

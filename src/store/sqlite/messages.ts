@@ -3,7 +3,7 @@
 import type { SQLInputValue } from 'node:sqlite';
 import { CallflowError } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
-import { queuedMessage } from '../queued-message.ts';
+import { isSameMessage, queuedMessage } from '../queued-message.ts';
 import {
   sqliteCodec as c,
   messageFromRow,
@@ -71,6 +71,10 @@ export function sqliteMessageQueries(db: SqliteDb): MessageQueriesRepo {
       db.run(TRANSITION, m.sid, 'queued', now, null, null);
       // Built from the input, not read back with RETURNING * (see queued-message.ts).
       return { message: queuedMessage(m, now), created: true };
+    }
+    const same = db.get('SELECT * FROM messages WHERE sid = ?', m.sid);
+    if (same && isSameMessage(messageFromRow(same, c), m)) {
+      return { message: messageFromRow(same, c), created: true };
     }
     const existing =
       m.idempotencyKey === null
