@@ -79,13 +79,13 @@ export function sms(more: Partial<CarrierSubmit> = {}): CarrierSubmit {
 
 /** Polls until `probe` returns a truthy value; fails after `timeoutMs`. */
 export async function eventually<T>(
-  probe: () => T | undefined | null | false,
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   timeoutMs = 3000,
   what = 'condition',
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);

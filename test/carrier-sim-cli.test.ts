@@ -12,18 +12,7 @@ import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { carrierSimCommand, parseOutcomeMix } from '../src/carriers/sim-cli.ts';
 import { UsageError } from '../src/commands/usage.ts';
-import { sms, startCarrier } from './carrier-helpers.ts';
-
-/** Polls `probe` every 10 ms until it gives a value; fails after 3 s. */
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 3000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { eventually, sms, startCarrier } from './carrier-helpers.ts';
 
 const ENTRY = new URL('../src/carriers/sim-cli.ts', import.meta.url).href;
 
@@ -79,10 +68,14 @@ test('carrier-sim serves a client, records what it received, and stops on SIGTER
   await carrier.stop();
 
   // The simulator appends to the record file after it has answered: wait for the line.
-  const lines = await eventually(async () => {
-    const text = await readFile(record, 'utf8').catch(() => '');
-    return text.endsWith('\n') ? text.trim().split('\n') : undefined;
-  }, 'the record line');
+  const lines = await eventually(
+    async () => {
+      const text = await readFile(record, 'utf8').catch(() => '');
+      return text.endsWith('\n') ? text.trim().split('\n') : undefined;
+    },
+    3000,
+    'the record line',
+  );
   assert.equal(lines.length, 1);
   assert.equal(JSON.parse(lines[0]!).text, 'Hello from the CLI test');
 

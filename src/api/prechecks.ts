@@ -163,11 +163,12 @@ export async function precheckSms(
       `Template ${template.templateId} is linked to ${template.senderIds.join(', ')}, not ${input.senderId}.`,
     );
   }
-  if (!headerAllows(header.smsType, input.smsType ?? smsTypeOf(template.category))) {
+  const smsType = input.smsType ?? smsTypeOf(template.category);
+  if (!headerAllows(header.smsType, smsType)) {
     return refuse(
       'DLT_HEADER_TYPE_MISMATCH',
       'senderId',
-      `Sender ID ${header.senderId} is registered for promotional SMS, not ${input.smsType ?? smsTypeOf(template.category)}.`,
+      `Sender ID ${header.senderId} is registered for promotional SMS, not ${smsType}.`,
     );
   }
   if (input.smsType !== undefined && !categoryAllows(template.category, input.smsType)) {
