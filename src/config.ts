@@ -111,6 +111,19 @@ export const ConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  authThrottle: Type.Object(
+    {
+      /** Failed authentications an address may make in a burst before further ones get 429. */
+      maxFailures: Type.Integer({ minimum: 1, default: 20 }),
+      /** Seconds in which an address's failures are forgotten (maxFailures per windowSeconds). */
+      windowSeconds: Type.Integer({ minimum: 1, default: 60 }),
+      /** How long a refused failure is held before its 429, milliseconds. */
+      penaltyDelayMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
+      /** Addresses tracked at most (memory bound); the least recently failing is forgotten first. */
+      maxAddresses: Type.Integer({ minimum: 1, default: 100_000 }),
+    },
+    { default: {} },
+  ),
   flows: Type.Object(
     {
       /** A call ends after this many applets (loops cannot run forever). */

@@ -97,9 +97,16 @@ export const REASONS = {
     meaning: 'Too many requests for this account; retry after the time in Retry-After.',
     httpStatus: 429,
   },
+  AUTH_THROTTLED: {
+    kind: 'request',
+    meaning:
+      'Too many failed authentications from this address; retry after the time in Retry-After (correct credentials are still accepted).',
+    httpStatus: 429,
+  },
   INVALID_TEXT: {
     kind: 'request',
-    meaning: 'The text is not valid: not a string, a lone surrogate, or a NUL character.',
+    meaning:
+      'The text is not valid: not a string, a lone surrogate, a NUL character, or bytes that are not UTF-8.',
     httpStatus: 400,
     exotel: failed(23060, 'Rejected'),
   },

@@ -12,6 +12,7 @@
  */
 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuthRefusal, AuthSurface } from './auth-throttle.ts';
 import type { CarrierStatus } from './carriers/types.ts';
 import type { MessageStatus, Store } from './store/types.ts';
 
@@ -32,6 +33,8 @@ export interface Metrics {
   callbackFailed(): void;
   /** A call finished in a flow. */
   callCompleted(flowId: string): void;
+  /** A failed authentication refused by the throttle (src/auth-throttle.ts). */
+  authRefused(surface: AuthSurface): void;
   /** The exposition text and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -180,6 +183,12 @@ export function createMetrics(source: MetricsSource): Metrics {
     help: 'Status callback attempts that failed (a non-2xx answer, a timeout, a refused connection)',
     registers: [registry],
   });
+  const authRefusals = new Counter({
+    name: 'callflow_auth_throttled_total',
+    help: 'Failed authentications refused by the per-address throttle (429 AUTH_THROTTLED), by surface',
+    labelNames: ['surface'],
+    registers: [registry],
+  });
   const calls = new Counter({
     name: 'callflow_calls_total',
     help: 'Calls completed, by flow',
@@ -201,9 +210,35 @@ export function createMetrics(source: MetricsSource): Metrics {
     callCompleted(flowId) {
       calls.inc({ flow: flowId });
     },
+    authRefused(surface) {
+      authRefusals.inc({ surface });
+    },
     async scrape() {
       await refresh();
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
+  };
+}
+
+/**
+ * What to do with a refused authentication: count it, and log the first refusal of an address in
+ * a run of them (a flood of wrong credentials must not flood the log too).
+ */
+export function reportAuthRefusal(sinks: {
+  metrics: Pick<Metrics, 'authRefused'>;
+  log: { warn(details: object, message: string): void };
+}): (refusal: AuthRefusal) => void {
+  return (refusal) => {
+    sinks.metrics.authRefused(refusal.surface);
+    if (refusal.first) {
+      sinks.log.warn(
+        {
+          surface: refusal.surface,
+          address: refusal.address,
+          retryAfterSeconds: refusal.retryAfterSeconds,
+        },
+        'too many failed authentications from one address: refusing its further failures',
+      );
+    }
   };
 }

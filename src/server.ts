@@ -24,6 +24,7 @@ import { flowRoutes } from './api/routes/flows.ts';
 import { metricsRoutes } from './api/routes/metrics.ts';
 import { webAppDeps } from './api/routes/web.ts';
 import type { Authenticator } from './api/types.ts';
+import { createAuthThrottle } from './auth-throttle.ts';
 import { CarrierSimulator, createCarrier } from './carriers/index.ts';
 import type { Carrier } from './carriers/types.ts';
 import type { Config } from './config.ts';
@@ -32,7 +33,7 @@ import { createSender } from './delivery/send.ts';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
 import { type DemoCredentials, seedDemo } from './demo.ts';
 import { createFlowService, type FlowService } from './flows/service.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, reportAuthRefusal } from './metrics.ts';
 import { openStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
 
@@ -241,9 +242,15 @@ export async function startServer(
       });
       // Calls in progress finish (their logs are saved) before the store closes.
       stops.push(() => flows!.drain());
+      // One throttle for every surface that checks a credential in this process.
+      const authThrottle = createAuthThrottle({
+        config: config.authThrottle,
+        onRefused: reportAuthRefusal({ metrics, log: logger.child({ part: 'auth' }) }),
+      });
       const web = webAppDeps({
         store,
         sessionSecret: loadSessionSecret({ dataDir: config.dataDir }),
+        authThrottle,
       });
       const authenticators: Authenticator[] = [...web.authenticators];
       app = await buildApp({
@@ -257,6 +264,7 @@ export async function startServer(
           rateLimitPerMinute: config.api.rateLimitPerMinute,
         },
         authenticators,
+        authThrottle,
         extraRoutes: [
           flowRoutes({ service: flows, store }),
           ...web.extraRoutes,

@@ -17,6 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { flowRoutes } from '../src/api/routes/flows.ts';
 import { webAppDeps } from '../src/api/routes/web.ts';
+import { createAuthThrottle } from '../src/auth-throttle.ts';
 import { createSender } from '../src/delivery/send.ts';
 import { isReasonCode, REASON_CODES, REASONS } from '../src/errors.ts';
 import { createFlowService, type FlowService } from '../src/flows/service.ts';
@@ -178,6 +179,9 @@ describe('API robustness', () => {
           distDir,
         });
         fx = await apiFixture(ts, {
+          // Hundreds of probes send wrong credentials on purpose and must each get 401; the
+          // throttle that would refuse them from one address has its own test.
+          authThrottle: createAuthThrottle({ config: { maxFailures: 1_000_000 } }),
           authenticators: web.authenticators,
           extraRoutes: [flowRoutes({ service, store: ts.store }), ...web.extraRoutes],
         });
@@ -204,7 +208,7 @@ describe('API robustness', () => {
           async send(
             label: string,
             opts: InjectOptions & { as?: Tenant | null },
-            expect: { unauthorized?: boolean; refused?: boolean } = {},
+            expect: Expectation = {},
           ): Promise<LightMyRequestResponse> {
             baseline ??= await snapshot(fx.store, [fx.a, fx.b]);
             // Every write stamps a new time, so that even rewriting a value shows in the data.
@@ -523,6 +527,38 @@ describe('API robustness', () => {
             });
           }
         }
+        report(t, p);
+      });
+
+      test('a value that is not a string where the schema says string is refused, never coerced', async (t) => {
+        const p = probe();
+        const onlyString = (s: JsonSchema) =>
+          hasType(s, 'string') &&
+          !['number', 'integer', 'boolean', 'array', 'object'].some((type) => hasType(s, type));
+        let checked = 0;
+        for (const op of operations.filter((o) => o.bodyTypes.includes('application/json'))) {
+          for (const [name, s] of Object.entries(op.bodySchema.properties ?? {})) {
+            if (!onlyString(s)) continue;
+            checked++;
+            for (const value of [true, 1e308, 42, ['x'], { x: 'y' }]) {
+              await p.send(
+                `${name} ${JSON.stringify(value)}`,
+                {
+                  method: op.method,
+                  url: urlOf(op),
+                  headers: {
+                    'content-type': 'application/json',
+                    'x-requested-with': 'callflow-web',
+                  },
+                  payload: JSON.stringify({ ...plausibleBody(op), [name]: value }),
+                },
+                { code: 'VALIDATION_FAILED' },
+              );
+            }
+          }
+        }
+        t.diagnostic(`${checked} string properties`);
+        assert.ok(checked >= 20, `only ${checked} string properties found`);
         report(t, p);
       });
 
@@ -1095,14 +1131,20 @@ const ITEM_SERVER_ERROR = new RegExp(
  * What is wrong with a response, or null: a 5xx; a refusal without a catalogued code; a secured
  * operation that did not answer 401; another tenant's resource that was not refused.
  */
-function responseProblem(
-  res: LightMyRequestResponse,
-  expect: { unauthorized?: boolean; refused?: boolean },
-): string | null {
+/** What a probe requires of an answer beyond "no 5xx, a catalogued code". */
+interface Expectation {
+  unauthorized?: boolean;
+  refused?: boolean;
+  /** Refused with 400 and this reason code. */
+  code?: string;
+}
+
+function responseProblem(res: LightMyRequestResponse, expect: Expectation): string | null {
   const status = res.statusCode;
   if (status >= 500) return `${status} ${res.body.slice(0, 300)}`;
   if (expect.unauthorized && status !== 401) return `${status} instead of 401`;
   if (expect.refused && status < 400) return `${status}: another tenant's resource was not refused`;
+  if (expect.code !== undefined && status < 400) return `${status} instead of 400 ${expect.code}`;
   if (status < 400) {
     const failed = ITEM_SERVER_ERROR.exec(res.body);
     return failed === null ? null : `${status} with an item that failed with ${failed[1]}`;
@@ -1113,6 +1155,9 @@ function responseProblem(
   }
   if (!isReasonCode(code)) return `${status} with ${code}, which is not in the catalogue`;
   if (expect.unauthorized && code !== 'UNAUTHORIZED') return `401 with ${code}`;
+  if (expect.code !== undefined && (status !== 400 || code !== expect.code)) {
+    return `${status} ${code} instead of 400 ${expect.code}`;
+  }
   return null;
 }
 

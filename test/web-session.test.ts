@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { SESSION_COOKIE, SESSION_DEFAULTS } from '../src/api/plugins/session.ts';
 import { webAppDeps } from '../src/api/routes/web.ts';
+import { AUTH_THROTTLE_DEFAULTS } from '../src/auth-throttle.ts';
 import { openTestStore } from '../src/store/testing.ts';
 import { type ApiFixture, apiFixture } from './api-helpers.ts';
 
@@ -270,12 +271,13 @@ describe('web session and static files', () => {
     assert.equal(res.statusCode, 401);
   });
 
-  test('too many failed sign-ins from one address are refused for a while', async () => {
-    for (let i = 0; i < 10; i++)
+  test('too many failed sign-ins from one address are refused for a while, the right token is not', async () => {
+    for (let i = 0; i < AUTH_THROTTLE_DEFAULTS.maxFailures; i++)
       assert.equal((await signIn(fx.a.key, `wrong-${i}`)).statusCode, 401);
-    const limited = await signIn();
+    const limited = await signIn(fx.a.key, 'wrong-again');
     assert.equal(limited.statusCode, 429);
-    assert.equal((limited.json() as { code: string }).code, 'RATE_LIMITED');
+    assert.equal((limited.json() as { code: string }).code, 'AUTH_THROTTLED');
+    assert.equal((await signIn()).statusCode, 200);
   });
 });
 

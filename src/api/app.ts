@@ -4,14 +4,15 @@
  * `listen()` in the server. It opens no sockets and starts no background work.
  */
 
-import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pkg from '../../package.json' with { type: 'json' };
-import { createMetrics } from '../metrics.ts';
+import { createAuthThrottle } from '../auth-throttle.ts';
+import { createMetrics, reportAuthRefusal } from '../metrics.ts';
 import { createApiKeyAuth, installAuth } from './plugins/auth.ts';
+import { bodyValidators, installBodyParsers } from './plugins/body.ts';
 import { frameworkErrors, installErrorHandling } from './plugins/errors.ts';
 import { installInputChecks } from './plugins/input.ts';
 import { installRateLimit } from './plugins/rate-limit.ts';
@@ -62,12 +63,13 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
         });
       },
     },
+    schemaController: { compilersFactory: { buildValidator: bodyValidators() } },
     frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandling(app);
   installInputChecks(app);
-  await app.register(formbody);
+  installBodyParsers(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -93,8 +95,12 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   if (config.swaggerUi) await app.register(swaggerUi, { routePrefix: '/api/docs' });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  const metrics = deps.metrics ?? createMetrics({ store: deps.store, clock });
+  const authThrottle =
+    deps.authThrottle ??
+    createAuthThrottle({ now, onRefused: reportAuthRefusal({ metrics, log: app.log }) });
   const apiKeys = createApiKeyAuth({ store: deps.store, now, ttlMs: config.authCacheTtlMs });
-  installAuth(app, [apiKeys.authenticate, ...(deps.authenticators ?? [])]);
+  installAuth(app, [apiKeys.authenticate, ...(deps.authenticators ?? [])], authThrottle);
   installRateLimit(app, { perMinute: config.rateLimitPerMinute, now });
 
   const ctx: RouteContext = {
@@ -124,7 +130,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     { prefix: '/api/v1' },
   );
   await app.register(exotelRoutes, ctx);
-  await app.register(metricsRoutes(deps.metrics ?? createMetrics({ store: deps.store, clock })));
+  await app.register(metricsRoutes(metrics));
   for (const extra of deps.extraRoutes ?? []) await app.register(extra);
   return app;
 }

@@ -8,7 +8,8 @@
  *   template or header; an invalid recipient), answered at once with 400 and its reason code.
  */
 
-import type { FastifyBaseLogger, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthThrottle } from '../auth-throttle.ts';
 import type { Sender } from '../delivery/send.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/types.ts';
@@ -67,6 +68,11 @@ export interface ApiDeps {
    * delivery worker and the flow runtime that feed its counters. Default: store gauges only.
    */
   metrics?: Metrics;
+  /**
+   * Throttles failed authentications per address (src/auth-throttle.ts); share one with the web
+   * sign-in and SIP. Default: one with the default limits, counting refusals in `metrics`.
+   */
+  authThrottle?: AuthThrottle;
   /** Tried after the API-key authenticator, e.g. the web app's session cookie. */
   authenticators?: Authenticator[];
   /**
@@ -87,6 +93,6 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     /** onRequest hook that requires a principal (401 UNAUTHORIZED otherwise). */
-    authenticate: (request: FastifyRequest) => Promise<void>;
+    authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   }
 }

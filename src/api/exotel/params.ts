@@ -1,8 +1,10 @@
 /**
  * Exotel's request parameters, as its clients send them: form-encoded (repeated keys, `To[]`,
  * `Messages[0][To]` bracket notation) or JSON (`{ "Messages": [...] }`, or `{ "sms": [...] }` as
- * the newer documentation writes the bulk body). Values are read as strings; a JSON number for a
- * DLT ID is accepted only while it is exact (19-digit IDs exceed 2^53 and must be strings).
+ * the newer documentation writes the bulk body). Values are read as strings. A form carries only
+ * strings (a repeated key counts once, the last). In JSON, a value must be a string, or a list of
+ * strings for `To`: `true`, `42`, `["…"]` or an object is refused, not turned into text (a 19-digit
+ * DLT ID would lose digits as a JSON number anyway).
  */
 
 export const EXOTEL_FIELDS = [
@@ -93,19 +95,20 @@ function arraysOf(value: unknown, depth: number): unknown {
   return Object.fromEntries(entries.map(([k, v]) => [k, inner(v)]));
 }
 
-function scalar(body: Body, field: string): string | undefined {
+/** How the body arrived: a form's values are all text, JSON's are typed. */
+export type BodyKind = 'form' | 'json';
+
+function scalar(body: Body, field: string, kind: BodyKind): string | undefined {
   let v = body[field];
-  if (Array.isArray(v)) v = v.at(-1);
+  if (Array.isArray(v) && kind === 'form') v = v.at(-1);
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
   if (typeof v === 'number') {
     throw new ExotelParamError(
       field,
       `${field} must be sent as a string (a 19-digit number loses digits as a JSON number).`,
     );
   }
-  if (typeof v === 'boolean') return String(v);
   throw new ExotelParamError(field, `${field} must be a string.`);
 }
 
@@ -115,10 +118,10 @@ function recipients(body: Body): string[] {
   const values = Array.isArray(raw) ? raw : raw === undefined || raw === null ? [] : [raw];
   const out: string[] = [];
   for (const v of values) {
-    if (typeof v !== 'string' && typeof v !== 'number') {
+    if (typeof v !== 'string') {
       throw new ExotelParamError('To', 'To must be a phone number or a comma-separated list.');
     }
-    for (const part of String(v).split(',')) {
+    for (const part of v.split(',')) {
       const to = part.trim();
       if (to !== '') out.push(to);
     }
@@ -129,19 +132,20 @@ function recipients(body: Body): string[] {
 /** The parameters of one message from a body (or a bulk item), with defaults for what it omits. */
 export function messageParams(
   body: Body,
+  kind: BodyKind,
   defaults: Partial<ExotelMessageParams> = {},
 ): ExotelMessageParams {
   const params: ExotelMessageParams = { To: recipients(body) };
   for (const field of EXOTEL_FIELDS) {
     if (field === 'To') continue;
-    const value = scalar(body, field) ?? defaults[field];
+    const value = scalar(body, field, kind) ?? defaults[field];
     if (value !== undefined) params[field] = value;
   }
   return params;
 }
 
 /** The messages of a bulksend body: `Messages` (form or JSON) or `sms` (JSON), with the outer defaults. */
-export function bulkParams(body: Body): ExotelMessageParams[] {
+export function bulkParams(body: Body, kind: BodyKind): ExotelMessageParams[] {
   const list = body.Messages ?? body.sms;
   if (!Array.isArray(list)) {
     throw new ExotelParamError(
@@ -149,7 +153,7 @@ export function bulkParams(body: Body): ExotelMessageParams[] {
       'Messages must be a list of messages, each with To and Body.',
     );
   }
-  const defaults = messageParams(body);
+  const defaults = messageParams(body, kind);
   return list.map((item, i) => {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) {
       throw new ExotelParamError(
@@ -157,6 +161,6 @@ export function bulkParams(body: Body): ExotelMessageParams[] {
         `Messages[${i}] must be an object with To and Body.`,
       );
     }
-    return messageParams(item as Body, defaults);
+    return messageParams(item as Body, kind, defaults);
   });
 }

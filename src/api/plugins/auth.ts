@@ -11,7 +11,9 @@
  */
 
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { setTimeout } from 'node:timers/promises';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthSurface, AuthThrottle } from '../../auth-throttle.ts';
 import { CallflowError } from '../../errors.ts';
 import type { ApiKey, Store } from '../../store/types.ts';
 import { createTtlCache } from '../ttl-cache.ts';
@@ -125,21 +127,60 @@ export function createApiKeyAuth(opts: {
   };
 }
 
-/** Decorates the app with `authenticate` (an onRequest hook) and `request.account`. */
-export function installAuth(app: FastifyInstance, authenticators: Authenticator[]): void {
+/** The surface of a request for the throttle's logs and metrics. */
+const surfaceOf = (request: FastifyRequest): AuthSurface =>
+  request.url.startsWith('/v1/') ? 'exotel' : 'api';
+
+/**
+ * Refuses a failed authentication that the throttle refuses: held `delayMs`, then 429
+ * AUTH_THROTTLED with Retry-After. Returns when the failure is to be answered as usual.
+ */
+export async function throttleFailure(
+  throttle: AuthThrottle,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  surface: AuthSurface,
+): Promise<void> {
+  const verdict = throttle.failed(request.ip, surface);
+  if (!verdict.refused) return;
+  if (verdict.delayMs > 0) await setTimeout(verdict.delayMs);
+  reply.header('retry-after', String(verdict.retryAfterSeconds));
+  throw new CallflowError(
+    'AUTH_THROTTLED',
+    `Too many failed authentications from your address; retry in ${verdict.retryAfterSeconds} s. Correct credentials are accepted meanwhile.`,
+    { retryAfterSeconds: verdict.retryAfterSeconds },
+  );
+}
+
+/**
+ * Decorates the app with `authenticate` (an onRequest hook) and `request.account`. A request
+ * without valid credentials is a failure for `throttle`; a correct credential is always accepted.
+ */
+export function installAuth(
+  app: FastifyInstance,
+  authenticators: Authenticator[],
+  throttle: AuthThrottle,
+): void {
   app.decorateRequest('account', null);
-  app.decorate('authenticate', async (request: FastifyRequest): Promise<void> => {
-    for (const authenticator of authenticators) {
-      const principal = await authenticator(request);
-      if (principal !== null) {
-        request.account = principal;
-        return;
-      }
-    }
-    throw new CallflowError(
+  app.decorate('authenticate', async (request: FastifyRequest, reply: FastifyReply) => {
+    let failure: unknown = new CallflowError(
       'UNAUTHORIZED',
       'Authenticate with HTTP Basic: your API key as the user name and its token as the password.',
     );
+    try {
+      for (const authenticator of authenticators) {
+        const principal = await authenticator(request);
+        if (principal !== null) {
+          request.account = principal;
+          return;
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof CallflowError && error.code === 'UNAUTHORIZED')) throw error;
+      failure = error;
+    }
+    await throttleFailure(throttle, request, reply, surfaceOf(request));
+    throw failure;
   });
 }
 

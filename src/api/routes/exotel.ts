@@ -22,6 +22,7 @@ import { findTemplates } from '../../dlt/index.ts';
 import { CallflowError, REASONS, type ReasonCode } from '../../errors.ts';
 import type { DltTemplateRecord, SmsType } from '../../store/types.ts';
 import {
+  type BodyKind,
   bulkParams,
   type ExotelMessageParams,
   ExotelParamError,
@@ -42,6 +43,7 @@ import {
   SendParams,
   SmsMessageSchema,
 } from '../exotel/schemas.ts';
+import { isFormBody } from '../plugins/body.ts';
 import { statusOf } from '../plugins/errors.ts';
 import { itemProblem } from '../plugins/input.ts';
 import { precheckSms, smsTypeOf } from '../prechecks.ts';
@@ -58,6 +60,9 @@ const tags = ['Exotel-compatible'];
  * keys only make sense once unflattened.
  */
 const documentOnly = () => () => true;
+
+/** A form body's values are all text; a JSON body's are typed (see params.ts). */
+const kindOf = (request: FastifyRequest): BodyKind => (isFormBody(request.body) ? 'form' : 'json');
 
 function formatOf(request: FastifyRequest, jsonPath: boolean): ExotelFormat {
   if (jsonPath) return 'json';
@@ -245,7 +250,7 @@ export const exotelRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app,
     const format = formatOf(request, json);
     const accountSid = request.account!.sid;
     const p = readParams(() =>
-      messageParams(unflatten((request.body ?? {}) as Record<string, unknown>)),
+      messageParams(unflatten((request.body ?? {}) as Record<string, unknown>), kindOf(request)),
     );
     if (p.To.length === 0)
       throw new CallflowError('VALIDATION_FAILED', 'To is required.', { field: 'To' });
@@ -278,7 +283,7 @@ export const exotelRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app,
     const format = formatOf(request, json);
     const accountSid = request.account!.sid;
     const messages = readParams(() =>
-      bulkParams(unflatten((request.body ?? {}) as Record<string, unknown>)),
+      bulkParams(unflatten((request.body ?? {}) as Record<string, unknown>), kindOf(request)),
     );
     if (messages.length === 0 || messages.length > EXOTEL_MAX_MESSAGES) {
       throw new CallflowError(

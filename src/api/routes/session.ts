@@ -3,15 +3,16 @@
  * does and sets the session cookie (src/api/plugins/session.ts); GET says who is signed in (and
  * renews a cookie past half its life); DELETE signs out.
  *
- * Failed sign-ins are limited per client address (10 per 10 minutes) so the form cannot be used
- * to guess tokens faster than Basic auth could.
+ * Failed sign-ins count against the same per-address throttle as Basic auth (src/auth-throttle.ts):
+ * a correct key and token always sign in; wrong ones beyond the limit are refused with 429.
  */
 
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import type { AuthThrottle } from '../../auth-throttle.ts';
 import { CallflowError } from '../../errors.ts';
 import type { Store } from '../../store/types.ts';
-import { tokenMatches } from '../plugins/auth.ts';
+import { throttleFailure, tokenMatches } from '../plugins/auth.ts';
 import {
   type SessionAuth,
   type SessionClaims,
@@ -20,7 +21,6 @@ import {
   WEB_CLIENT_VALUE,
 } from '../plugins/session.ts';
 import { errorResponses, NoContent, Timestamp } from '../schemas.ts';
-import { createTtlCache } from '../ttl-cache.ts';
 
 const tags = ['Session'];
 
@@ -49,22 +49,16 @@ const SignInBody = Type.Object(
   { additionalProperties: false },
 );
 
-const FAILED_SIGN_IN_LIMIT = 10;
-const FAILED_SIGN_IN_WINDOW_MS = 10 * 60 * 1000;
-
 export interface SessionRouteOptions {
   store: Store;
   session: SessionAuth;
+  /** Failed sign-ins count here, as failed Basic authentications do. */
+  authThrottle: AuthThrottle;
 }
 
 /** Registered at the root (not under the authenticated /api/v1 scope): sign-in has no credentials yet. */
 export function sessionRoutes(opts: SessionRouteOptions): FastifyPluginAsync {
-  const { store, session } = opts;
-  const failures = createTtlCache<number>({
-    ttlMs: FAILED_SIGN_IN_WINDOW_MS,
-    maxEntries: 100_000,
-    now: session.now,
-  });
+  const { store, session, authThrottle } = opts;
 
   const secure = (request: FastifyRequest) => request.protocol === 'https';
 
@@ -106,17 +100,13 @@ export function sessionRoutes(opts: SessionRouteOptions): FastifyPluginAsync {
           );
         }
         const { key, token } = request.body as { key: string; token: string };
-        const client = request.ip;
-        if ((failures.get(client) ?? 0) >= FAILED_SIGN_IN_LIMIT) {
-          throw new CallflowError('RATE_LIMITED', 'Too many failed sign-ins; wait a few minutes.');
-        }
         const apiKey = await store.accounts.findApiKey(key);
         if (
           apiKey === undefined ||
           apiKey.revokedAt !== null ||
           !tokenMatches(token, apiKey.tokenHash)
         ) {
-          failures.set(client, (failures.get(client) ?? 0) + 1);
+          await throttleFailure(authThrottle, request, reply, 'web');
           throw new CallflowError('UNAUTHORIZED', 'Unknown API key or wrong token.');
         }
         const claims: SessionClaims = {

@@ -143,15 +143,16 @@ export const smsRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, ct
       for (let index = 0; index < list.length; index++) {
         const item = list[index];
         if (validate !== null && !validate(item)) {
-          const details = validationDetails(validate.errors ?? [], 'body').map((d) => ({
-            ...d,
-            path: `/messages/${index}${d.path}`,
-          }));
+          const found = validationDetails(validate.errors ?? [], 'body');
+          const details = found.map((d) => ({ ...d, path: `/messages/${index}${d.path}` }));
           results.push({
             index,
             ok: false,
             code: 'VALIDATION_FAILED',
             error: details.map((d) => `${d.path} ${d.message}`).join('; '),
+            // The first field at fault, as for the other refusals of an item.
+            ...(found[0] !== undefined &&
+              found[0].path !== '' && { field: found[0].path.slice(1) }),
             details,
           });
           continue;

@@ -14,6 +14,7 @@ import { stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { type AuthThrottle, createAuthThrottle } from '../../auth-throttle.ts';
 import { CallflowError } from '../../errors.ts';
 import type { Store } from '../../store/types.ts';
 import { createSessionAuth, type SessionAuth } from '../plugins/session.ts';
@@ -168,6 +169,8 @@ export function webAppDeps(opts: {
   now?: () => number;
   distDir?: string;
   sessionTtlMs?: number;
+  /** Shared with buildApp, so failed sign-ins and failed Basic auth count together. Default: its own. */
+  authThrottle?: AuthThrottle;
 }): { session: SessionAuth; authenticators: Authenticator[]; extraRoutes: FastifyPluginAsync[] } {
   const session = createSessionAuth({
     store: opts.store,
@@ -183,7 +186,11 @@ export function webAppDeps(opts: {
     session,
     authenticators: [session.authenticate],
     extraRoutes: [
-      sessionRoutes({ store: opts.store, session }),
+      sessionRoutes({
+        store: opts.store,
+        session,
+        authThrottle: opts.authThrottle ?? createAuthThrottle({ now: opts.now ?? Date.now }),
+      }),
       eventRoutes({ store: opts.store }),
       webRoutes(web),
     ],
