@@ -66,6 +66,8 @@ export const ConfigSchema = Type.Object({
       claimAhead: Type.Integer({ minimum: 0, maximum: 5000, default: 100 }),
       /** Hours a receipt that matched no submitted part is kept; 0 keeps them. */
       unmatchedReceiptHours: Type.Number({ minimum: 0, default: 24 }),
+      /** How long a submitted message waits for its final receipt, seconds (72 h). */
+      receiptTimeoutSeconds: Type.Integer({ minimum: 1, default: 259_200 }),
       /** Validity of a message whose request gives none, seconds. */
       validitySeconds: Type.Integer({ minimum: 1, default: 86_400 }),
       /** Longest validity a request may ask for, seconds. */

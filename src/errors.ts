@@ -291,6 +291,12 @@ export const REASONS = {
     meaning: 'The carrier gave up delivering before the handset could be reached (stat EXPIRED).',
     exotel: failed(23035, 'Subscriber unavailable'),
   },
+  RECEIPT_TIMEOUT: {
+    kind: 'carrier',
+    meaning:
+      'No final delivery receipt came within delivery.receiptTimeoutSeconds of the submit: whether the handset got the message is unknown. A receipt that comes later still updates the message.',
+    exotel: failed(24990, 'Delivery unknown'),
+  },
   DELIVERY_REJECTED: {
     kind: 'carrier',
     meaning:

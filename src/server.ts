@@ -178,6 +178,7 @@ export async function startServer(
           windowWaitMs: config.delivery.windowWaitMs,
           claimAhead: config.delivery.claimAhead,
           unmatchedReceiptMs: config.delivery.unmatchedReceiptHours * 3_600_000,
+          receiptTimeoutMs: config.delivery.receiptTimeoutSeconds * 1000,
           defaultRegion: config.delivery.defaultRegion,
           promoWindow: {
             start: config.promotional.windowStart,

@@ -75,6 +75,11 @@ export interface DeliveryConfig {
    * 0 keeps them. Default 86,400,000 (a day).
    */
   unmatchedReceiptMs: number;
+  /**
+   * How long a submitted message waits for its final receipt before it ends `undelivered` with
+   * RECEIPT_TIMEOUT, ms. Default 259,200,000 (72 hours, the longest validity carriers keep).
+   */
+  receiptTimeoutMs: number;
   promoWindow: PromoWindow;
   /** A promotional message outside the window waits for it, or fails OUTSIDE_PROMO_WINDOW. Default wait. */
   promoOutsideWindow: 'wait' | 'fail';
@@ -94,6 +99,7 @@ export const DEFAULT_DELIVERY_CONFIG: Readonly<DeliveryConfig> = Object.freeze({
   windowWaitMs: 5000,
   claimAhead: 100,
   unmatchedReceiptMs: 86_400_000,
+  receiptTimeoutMs: 259_200_000,
   promoWindow: Object.freeze({ start: '10:00', end: '21:00', timeZone: 'Asia/Kolkata' }),
   promoOutsideWindow: 'wait',
   defaultRegion: 'IN',

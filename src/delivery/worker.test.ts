@@ -410,6 +410,89 @@ describeEachStore('delivery worker', (current) => {
     assert.ok(carrier.maxInFlight >= 2, 'and it does use the window');
   });
 
+  it('ends a message whose final receipt never came (RECEIPT_TIMEOUT); a late receipt still settles it', async () => {
+    const t = current();
+    const { account, carrier, worker, send, get } = await setup(t, {
+      config: { receiptTimeoutMs: 60_000 },
+    });
+    const started = t.clock();
+    const answered = await send({ statusCallback: 'http://127.0.0.1:1/a' });
+    const silent = await send({ statusCallback: 'http://127.0.0.1:1/b' });
+    const partly = await send(long());
+    assert.equal(await worker.runOnce(), 3);
+    await carrier.receipt((await get(answered.sid)).carrierMessageIds[0]!, 'DELIVERED');
+    // One part of two answered: the message still waits for the other.
+    await carrier.receipt((await get(partly.sid)).carrierMessageIds[0]!, 'DELIVERED');
+
+    t.clock.advance(60_000);
+    assert.equal(await worker.endAwaitingReceipts(), 0, 'not past the timeout yet');
+    t.clock.advance(1);
+    assert.equal(await worker.endAwaitingReceipts(), 2);
+    assert.equal(await worker.endAwaitingReceipts(), 0, 'each message ends once');
+    assert.equal((await get(answered.sid)).status, 'delivered');
+    for (const sid of [silent.sid, partly.sid]) {
+      const m = await get(sid);
+      assert.equal(m.status, 'undelivered');
+      assert.equal(m.reasonCode, 'RECEIPT_TIMEOUT');
+      assert.match(m.reasonDetail ?? '', /No final delivery receipt within 60 s/);
+      assert.ok(m.doneAt !== null);
+    }
+    assert.equal(worker.stats().failed.RECEIPT_TIMEOUT, 2);
+    // The status callback is queued like any other final status.
+    const [job] = await t.store.callbacks.list(silent.sid);
+    assert.equal(job?.status, 'pending');
+    // Reports count it: undelivered, by its reason.
+    const [summary] = await t.store.messages.summarize(account.sid, {
+      filter: { since: started, until: new Date(t.clock().getTime() + 1) },
+      groupBy: null,
+    });
+    assert.equal(summary?.byStatus.undelivered, 2);
+    assert.equal(summary?.byStatus.submitted, 0);
+    assert.equal(summary?.failedByReason.RECEIPT_TIMEOUT, 2);
+
+    // The receipt comes after all: the message takes what it says, and the callback goes again.
+    await t.store.callbacks.markDelivered(job!.id);
+    await carrier.receipt((await get(silent.sid)).carrierMessageIds[0]!, 'DELIVERED');
+    const late = await get(silent.sid);
+    assert.equal(late.status, 'delivered');
+    assert.equal(late.reasonCode, null);
+    const [again] = await t.store.callbacks.list(silent.sid);
+    assert.equal(again?.status, 'pending');
+    assert.equal(again?.attempts, 0);
+    assert.deepEqual(
+      (await t.store.messages.transitions(silent.sid)).map((x) => [x.status, x.reasonCode]),
+      [
+        ['queued', null],
+        ['sending', null],
+        ['submitted', null],
+        ['undelivered', 'RECEIPT_TIMEOUT'],
+        ['delivered', null],
+      ],
+    );
+    // A final receipt for the other part settles the long message as the parts say.
+    await carrier.receipt((await get(partly.sid)).carrierMessageIds[1]!, 'UNDELIVERABLE');
+    assert.equal((await get(partly.sid)).reasonCode, 'UNDELIVERED');
+    // A repeated receipt changes nothing more.
+    await carrier.receipt((await get(silent.sid)).carrierMessageIds[0]!, 'UNDELIVERABLE');
+    assert.equal((await get(silent.sid)).status, 'delivered');
+  });
+
+  it('a running worker ends messages past the receipt timeout by itself', async () => {
+    const t = current();
+    const { worker, send, get } = await setup(t, { config: { receiptTimeoutMs: 2_000 } });
+    const m = await send();
+    assert.equal(await worker.runOnce(), 1);
+    assert.equal((await get(m.sid)).status, 'submitted');
+    t.clock.advance(2_001);
+    await worker.start();
+    try {
+      await until(async () => (await get(m.sid)).status === 'undelivered', 'RECEIPT_TIMEOUT');
+    } finally {
+      await worker.stop();
+    }
+    assert.equal((await get(m.sid)).reasonCode, 'RECEIPT_TIMEOUT');
+  });
+
   it('purges receipts that matched no submitted part once they are older than configured', async () => {
     const t = current();
     const { worker, carrier } = await setup(t, { config: { unmatchedReceiptMs: 60_000 } });

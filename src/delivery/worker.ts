@@ -22,6 +22,7 @@ import { hostname } from 'node:os';
 import type { Carrier, DeliveryReceipt } from '../carriers/types.ts';
 import type { ReasonCode } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
+import { RECEIPT_TIMEOUT_DETAIL } from '../store/receipts.ts';
 import { type DebitResult, FINAL_STATUSES, type Message, type Store } from '../store/types.ts';
 import { createChecks } from './checks.ts';
 import {
@@ -37,6 +38,8 @@ import { createPump } from './pump.ts';
 /** How often a running worker purges old unmatched receipts, and how many per statement. */
 const PURGE_EVERY_MS = 3_600_000;
 const PURGE_SLICE = 1000;
+/** Messages ended by the receipt timeout per transaction. */
+const RECEIPT_TIMEOUT_SLICE = 500;
 
 export interface DeliveryWorkerStats {
   claimed: number;
@@ -59,6 +62,12 @@ export interface DeliveryWorker {
    * runs it at once and then every hour. Returns how many were deleted.
    */
   purgeUnmatchedReceipts(): Promise<number>;
+  /**
+   * Ends the messages submitted more than `receiptTimeoutMs` ago whose final receipt never came
+   * (`undelivered`, RECEIPT_TIMEOUT) and wakes the callback dispatchers for them; start() runs it
+   * at once and then every minute (sooner for a short timeout). Returns how many it ended.
+   */
+  endAwaitingReceipts(): Promise<number>;
   stats(): DeliveryWorkerStats;
 }
 
@@ -94,6 +103,7 @@ export function createDeliveryWorker(deps: {
   let receiving = false;
   let unsubscribe: (() => void) | null = null;
   let purgeTimer: NodeJS.Timeout | undefined;
+  let receiptTimer: NodeJS.Timeout | undefined;
 
   const freeWindow = () => carriers.reduce((n, c) => n + Math.max(0, roomOf(c)), 0);
   /**
@@ -430,6 +440,32 @@ export function createDeliveryWorker(deps: {
     return purged;
   }
 
+  async function endAwaitingReceipts(): Promise<number> {
+    const before = new Date(clock().getTime() - config.receiptTimeoutMs);
+    const detail = RECEIPT_TIMEOUT_DETAIL(Math.round(config.receiptTimeoutMs / 1000));
+    let ended = 0;
+    // One message with a callback is enough to wake the dispatchers for all of them.
+    let withCallback: Message | undefined;
+    for (;;) {
+      const slice = await store.messages.endAwaitingReceipts(before, RECEIPT_TIMEOUT_SLICE, detail);
+      ended += slice.length;
+      withCallback ??= slice.find((m) => m.statusCallback !== null);
+      if (slice.length < RECEIPT_TIMEOUT_SLICE) break;
+    }
+    if (ended > 0) {
+      stats.failed.RECEIPT_TIMEOUT = (stats.failed.RECEIPT_TIMEOUT ?? 0) + ended;
+      logger.warn({ ended }, 'messages ended without a final receipt (RECEIPT_TIMEOUT)');
+      await notifyCallbacks(withCallback);
+    }
+    return ended;
+  }
+
+  function endAwaitingInBackground() {
+    endAwaitingReceipts().catch((error: unknown) =>
+      logger.warn({ err: error }, 'could not end messages awaiting receipts'),
+    );
+  }
+
   function purgeInBackground() {
     purgeUnmatchedReceipts().catch((error: unknown) =>
       logger.warn({ err: error }, 'could not purge unmatched receipts'),
@@ -451,11 +487,18 @@ export function createDeliveryWorker(deps: {
       pump.start();
       purgeInBackground();
       purgeTimer ??= setInterval(purgeInBackground, PURGE_EVERY_MS).unref();
+      endAwaitingInBackground();
+      receiptTimer ??= setInterval(
+        endAwaitingInBackground,
+        Math.min(60_000, Math.max(1000, config.receiptTimeoutMs / 4)),
+      ).unref();
     },
     async stop() {
       stopping = true;
       clearInterval(purgeTimer);
       purgeTimer = undefined;
+      clearInterval(receiptTimer);
+      receiptTimer = undefined;
       unsubscribe?.();
       unsubscribe = null;
       const drained = await pump.stop(config.drainMs);
@@ -467,6 +510,7 @@ export function createDeliveryWorker(deps: {
       return pump.runOnce();
     },
     purgeUnmatchedReceipts,
+    endAwaitingReceipts,
     stats: () => structuredClone(stats),
   };
 }

@@ -34,3 +34,20 @@ export function messageOutcome(parts: PartOutcome[]): MessageOutcome {
   // UNDELIVERABLE, DELETED, UNKNOWN, and an ACCEPTED that the carrier marked final: no proof of delivery.
   return { status: 'undelivered', code: 'UNDELIVERED', detail };
 }
+
+/**
+ * Whether a message still takes delivery receipts: `submitted`, or ended by the receipt timeout
+ * (RECEIPT_TIMEOUT), which a receipt that comes late still replaces with what it reports.
+ */
+export function awaitsReceipts(m: { status: string; reasonCode?: string | null }): boolean {
+  return (
+    m.status === 'submitted' || (m.status === 'undelivered' && m.reasonCode === 'RECEIPT_TIMEOUT')
+  );
+}
+
+/** The same, as SQL over the messages table (both dialects). */
+export const AWAITS_RECEIPTS_SQL =
+  "(status = 'submitted' OR (status = 'undelivered' AND reason_code = 'RECEIPT_TIMEOUT'))";
+
+export const RECEIPT_TIMEOUT_DETAIL = (seconds: number) =>
+  `No final delivery receipt within ${seconds} s of the submit; a receipt that comes later still updates the message.`;

@@ -495,6 +495,13 @@ export interface MessagesRepo {
    * Returns how many were deleted.
    */
   purgeUnmatchedReceipts(before: Date, limit: number): Promise<number>;
+  /**
+   * Ends up to `limit` messages submitted before `before` that are still `submitted` (their final
+   * receipt never came): `undelivered` with RECEIPT_TIMEOUT and `detail`, with the transition and
+   * the status-callback job. A receipt that comes later still settles them (applyReceipt), and
+   * sends the callback again. Returns the messages it ended.
+   */
+  endAwaitingReceipts(before: Date, limit: number, detail: string): Promise<Message[]>;
   /** Counts by status for metrics, and the age of the oldest due queued message. */
   stats(): Promise<{
     byStatus: Record<MessageStatus, number>;

@@ -18,7 +18,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { ReasonCode } from '../../errors.ts';
-import { messageOutcome } from '../receipts.ts';
+import { awaitsReceipts, messageOutcome } from '../receipts.ts';
 import { pgCodec as c, messageFromRow, type Row } from '../rows.ts';
 import {
   type DebitResult,
@@ -58,12 +58,18 @@ const UPDATE_PART = `WITH u AS (
   SELECT * FROM messages WHERE sid = $7`;
 const UPDATE_PART_LOCK_MESSAGE = `${UPDATE_PART} FOR UPDATE`;
 
+const awaitsReceiptsRow = (row: Row | undefined) =>
+  row !== undefined &&
+  awaitsReceipts({ status: row.status as string, reasonCode: row.reason_code as string | null });
+
 const getMessage = async (q: Queryable, sid: string) => {
   const row = await q.get('SELECT * FROM messages WHERE sid = $1', [sid]);
   return row && messageFromRow(row, c);
 };
 
-// A message's move to a final status, its transition and its callback job, in one statement.
+// A message's move to a final status, its transition and its callback job, in one statement. A
+// message ends once, except that a late receipt settles one the receipt timeout ended: its
+// callback is then sent again, with what the receipt said.
 const FINISH = `WITH m AS (
     UPDATE messages SET status = $1::text, reason_code = $2::text, reason_detail = $3::text,
       done_at = $4::timestamptz, lease_owner = NULL, lease_until = NULL, updated_at = $4::timestamptz
@@ -77,7 +83,9 @@ const FINISH = `WITH m AS (
     SELECT $6::text, account_sid, sid, status_callback, callback_format, 0, $4::timestamptz,
       'pending', $4::timestamptz
     FROM m WHERE status_callback IS NOT NULL
-    ON CONFLICT DO NOTHING)
+    ON CONFLICT (message_sid) DO UPDATE SET status = 'pending', attempts = 0,
+      next_attempt_at = excluded.next_attempt_at, last_error = NULL, lease_owner = NULL,
+      lease_until = NULL)
   SELECT * FROM m`;
 
 /** Moves a message to a final status, with its transition and callback job; returns it. */
@@ -93,15 +101,21 @@ async function finish(
   return messageFromRow(row!, c);
 }
 
-/** Once every part of a submitted message is final, the message is too (decided under its row lock). */
+/**
+ * Once every part of a message awaiting receipts is final, the message is too (decided under its
+ * row lock).
+ */
 async function settleIfComplete(
   q: Queryable,
   sid: string,
   now: Date,
   locked?: Row,
 ): Promise<Message | undefined> {
-  const m = locked ?? (await q.get('SELECT status FROM messages WHERE sid = $1 FOR UPDATE', [sid]));
-  if (m?.status !== 'submitted') return undefined;
+  const m =
+    locked ??
+    (await q.get('SELECT status, reason_code FROM messages WHERE sid = $1 FOR UPDATE', [sid]));
+  if (!m || !awaitsReceipts({ status: m.status as string, reasonCode: m.reason_code as string }))
+    return undefined;
   const parts = await q.all(
     'SELECT seq, state, final, error_code FROM message_parts WHERE message_sid = $1 ORDER BY seq',
     [sid],
@@ -341,7 +355,9 @@ const SETTLE_MANY = `WITH gone AS (
     SELECT callback_id, account_sid, sid, status_callback, callback_format, 0, done_at,
       'pending', done_at
     FROM m WHERE status_callback IS NOT NULL
-    ON CONFLICT DO NOTHING)
+    ON CONFLICT (message_sid) DO UPDATE SET status = 'pending', attempts = 0,
+      next_attempt_at = excluded.next_attempt_at, last_error = NULL, lease_owner = NULL,
+      lease_until = NULL)
   SELECT * FROM m`;
 
 type Finish = {
@@ -572,7 +588,7 @@ async function receiptMany(db: PgDb, calls: ReceiptCall[]): Promise<Outcome<Rece
         if (
           r.final &&
           parts &&
-          messages.get(part.sid)?.status === 'submitted' &&
+          awaitsReceiptsRow(messages.get(part.sid)) &&
           !ended.has(part.sid) &&
           parts.every((p) => p.final)
         ) {
@@ -752,6 +768,25 @@ export function pgOutbox(db: PgDb, batches: Batches): MessageOutboxRepo {
     async applyReceipt(r) {
       const ids = [...new Set([r.carrierMessageId, ...(r.alternateIds ?? [])])];
       return receipt({ r, ids, now: db.now() });
+    },
+
+    async endAwaitingReceipts(before, limit, detail) {
+      return db.tx(async (q) => {
+        const now = db.now();
+        // Locked and skipped when locked: a receipt settling one of them now wins.
+        const due = await q.all(
+          `SELECT sid FROM messages WHERE status = 'submitted' AND submitted_at < $1
+           ORDER BY submitted_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+          [before, limit],
+        );
+        const ended: Message[] = [];
+        for (const row of due) {
+          ended.push(
+            await finish(q, row.sid as string, 'undelivered', 'RECEIPT_TIMEOUT', detail, now),
+          );
+        }
+        return ended;
+      });
     },
 
     async purgeUnmatchedReceipts(before, limit) {

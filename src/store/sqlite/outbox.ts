@@ -6,7 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { ReasonCode } from '../../errors.ts';
-import { messageOutcome } from '../receipts.ts';
+import { AWAITS_RECEIPTS_SQL, messageOutcome } from '../receipts.ts';
 import { sqliteCodec as c, messageFromRow, type Row } from '../rows.ts';
 import {
   type DebitResult,
@@ -20,10 +20,14 @@ import { writeLedger } from './accounts.ts';
 import type { SqliteDb } from './db.ts';
 import { TRANSITION } from './messages.ts';
 
+// A message ends once, except that a late receipt settles one the receipt timeout ended: its
+// callback is then sent again, with what the receipt said.
 const ENQUEUE_CALLBACK = `INSERT INTO callbacks (id, account_sid, message_sid, url, format, attempts,
     next_attempt_at, status, created_at)
   VALUES (?, ?, ?, ?, ?, 0, ?, 'pending', ?)
-  ON CONFLICT DO NOTHING`;
+  ON CONFLICT (message_sid) DO UPDATE SET status = 'pending', attempts = 0,
+    next_attempt_at = excluded.next_attempt_at, last_error = NULL, lease_owner = NULL,
+    lease_until = NULL`;
 
 const LINK_PART = `INSERT INTO message_parts (carrier, carrier_message_id, message_sid, seq, state,
     final, error_code, pending_group, updated_at)
@@ -107,20 +111,23 @@ export function sqliteOutbox(db: SqliteDb): MessageOutboxRepo {
     code: ReasonCode | null,
     detail: string | null,
     now: number,
-    from: MessageStatus | null = null,
+    from: 'any' | 'awaiting-receipts' | 'submitted' = 'any',
   ): Message | undefined {
+    const only = {
+      any: '',
+      'awaiting-receipts': ` AND ${AWAITS_RECEIPTS_SQL}`,
+      submitted: " AND status = 'submitted'",
+    }[from];
     const row = db.get(
       `UPDATE messages SET status = ?, reason_code = ?, reason_detail = ?, done_at = ?,
          lease_owner = NULL, lease_until = NULL, updated_at = ?
-       WHERE sid = ? AND (? IS NULL OR status = ?) RETURNING *`,
+       WHERE sid = ?${only} RETURNING *`,
       status,
       code,
       detail,
       now,
       now,
       sid,
-      from,
-      from,
     );
     if (!row) return undefined;
     const m = messageFromRow(row, c);
@@ -140,7 +147,9 @@ export function sqliteOutbox(db: SqliteDb): MessageOutboxRepo {
     return m;
   }
 
-  /** Once every part of a submitted message is final, the message is too; returns it then. */
+  /**
+   * Once every part of a message awaiting receipts is final, the message is too; returns it then.
+   */
   function settleIfComplete(sid: string, now: number): Message | undefined {
     const parts = db.all(
       'SELECT seq, state, final, error_code FROM message_parts WHERE message_sid = ? ORDER BY seq',
@@ -154,7 +163,7 @@ export function sqliteOutbox(db: SqliteDb): MessageOutboxRepo {
         errorCode: (p.error_code as string | null) ?? null,
       })),
     );
-    return finish(sid, outcome.status, outcome.code, outcome.detail, now, 'submitted');
+    return finish(sid, outcome.status, outcome.code, outcome.detail, now, 'awaiting-receipts');
   }
 
   return {
@@ -368,6 +377,29 @@ export function sqliteOutbox(db: SqliteDb): MessageOutboxRepo {
           );
         }
         return { applied: false };
+      });
+    },
+
+    async endAwaitingReceipts(before, limit, detail) {
+      return db.group(() => {
+        const now = db.now();
+        const due = db.all(
+          `SELECT sid FROM messages WHERE status = 'submitted' AND submitted_at < ?
+           ORDER BY submitted_at LIMIT ?`,
+          before.getTime(),
+          limit,
+        );
+        return due.flatMap((row) => {
+          const m = finish(
+            row.sid as string,
+            'undelivered',
+            'RECEIPT_TIMEOUT',
+            detail,
+            now,
+            'submitted',
+          );
+          return m ? [m] : [];
+        });
       });
     },
 
