@@ -153,8 +153,10 @@ export async function throttleFailure(
 }
 
 /**
- * Decorates the app with `authenticate` (an onRequest hook) and `request.account`. A request
- * without valid credentials is a failure for `throttle`; a correct credential is always accepted.
+ * Decorates the app with `authenticate` (an onRequest hook) and `request.account`. A request whose
+ * credentials are wrong is a failure for `throttle`; a correct credential is always accepted. A
+ * request with no credentials at all is answered 401 and not counted: it guesses nothing, costs no
+ * look-up, and clients that send credentials only after a challenge send one first every time.
  */
 export function installAuth(
   app: FastifyInstance,
@@ -163,10 +165,6 @@ export function installAuth(
 ): void {
   app.decorateRequest('account', null);
   app.decorate('authenticate', async (request: FastifyRequest, reply: FastifyReply) => {
-    let failure: unknown = new CallflowError(
-      'UNAUTHORIZED',
-      'Authenticate with HTTP Basic: your API key as the user name and its token as the password.',
-    );
     try {
       for (const authenticator of authenticators) {
         const principal = await authenticator(request);
@@ -176,11 +174,15 @@ export function installAuth(
         }
       }
     } catch (error) {
-      if (!(error instanceof CallflowError && error.code === 'UNAUTHORIZED')) throw error;
-      failure = error;
+      if (error instanceof CallflowError && error.code === 'UNAUTHORIZED') {
+        await throttleFailure(throttle, request, reply, surfaceOf(request));
+      }
+      throw error;
     }
-    await throttleFailure(throttle, request, reply, surfaceOf(request));
-    throw failure;
+    throw new CallflowError(
+      'UNAUTHORIZED',
+      'Authenticate with HTTP Basic: your API key as the user name and its token as the password.',
+    );
   });
 }
 
