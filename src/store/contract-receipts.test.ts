@@ -143,6 +143,56 @@ describeEachStore('store contract: receipts', (current) => {
     );
   });
 
+  it('ends messages still awaiting receipts past a cutoff, oldest first, and a late receipt settles them', async () => {
+    const t = current();
+    const oldest = await submitted(t, ['rt1']);
+    t.clock.advance(1000);
+    const older = await submitted(t, ['rt2', 'rt3']);
+    const answered = await submitted(t, ['rt4']);
+    await receipt(t, 'rt4', 'DELIVERED');
+    t.clock.advance(1000);
+    const cutoff = t.clock();
+    const young = await submitted(t, ['rt5']);
+    const detail = 'No final delivery receipt within 60 s of the submit.';
+
+    const first = await t.store.messages.endAwaitingReceipts(cutoff, 1, detail);
+    assert.deepEqual(
+      first.map((m) => [m.sid, m.status, m.reasonCode, m.reasonDetail]),
+      [[oldest.sid, 'undelivered', 'RECEIPT_TIMEOUT', detail]],
+    );
+    const rest = await t.store.messages.endAwaitingReceipts(cutoff, 10, detail);
+    assert.deepEqual(
+      rest.map((m) => m.sid),
+      [older.sid],
+    );
+    assert.deepEqual(await t.store.messages.endAwaitingReceipts(cutoff, 10, detail), []);
+    assert.equal((await t.store.messages.getBySid(answered.sid))?.status, 'delivered');
+    assert.equal((await t.store.messages.getBySid(young.sid))?.status, 'submitted');
+    const [job] = await t.store.callbacks.list(older.sid);
+    assert.equal(job?.status, 'pending');
+    await t.store.callbacks.markDelivered(job!.id);
+
+    // Late receipts: the message settles as its parts say once all are final.
+    assert.equal((await receipt(t, 'rt2', 'DELIVERED')).message?.status, 'undelivered');
+    const late = await receipt(t, 'rt3', 'EXPIRED');
+    assert.equal(late.applied, true);
+    assert.equal(late.message?.status, 'undelivered');
+    assert.equal(late.message?.reasonCode, 'DELIVERY_EXPIRED');
+    const jobs = await t.store.callbacks.list(older.sid);
+    assert.deepEqual(
+      jobs.map((j) => [j.status, j.attempts]),
+      [['pending', 0]],
+      'one job, armed again',
+    );
+    assert.deepEqual(
+      (await t.store.messages.transitions(older.sid)).slice(-2).map((x) => x.reasonCode),
+      ['RECEIPT_TIMEOUT', 'DELIVERY_EXPIRED'],
+    );
+    // Settled by its receipt, it is no longer awaiting one: a repeat changes nothing.
+    assert.equal((await receipt(t, 'rt3', 'DELIVERED')).applied, false);
+    assert.equal((await t.store.messages.getBySid(older.sid))?.reasonCode, 'DELIVERY_EXPIRED');
+  });
+
   it('purges old receipts that matched no part, in slices, and nothing else', async () => {
     const t = current();
     const linked = await submitted(t, ['linked1']);
