@@ -135,6 +135,13 @@ export const ConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  sms: Type.Object(
+    {
+      /** Keep grapheme clusters whole across parts; costs a part more on some texts. */
+      splitGraphemes: Type.Boolean({ default: false }),
+    },
+    { default: {} },
+  ),
   /** Log level for pino. */
   logLevel: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),

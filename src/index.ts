@@ -45,6 +45,7 @@ export {
   parseRecipient,
   renderBody,
   type SmsInspection,
+  type SmsSplitOptions,
   suggestGsm,
   variablesOf,
 } from './sms/index.ts';

@@ -152,6 +152,7 @@ export async function startServer(
         validitySeconds: config.delivery.validitySeconds,
         maxValiditySeconds: config.delivery.maxValiditySeconds,
         allowPrivateAddresses: config.callbacks.allowPrivateAddresses,
+        splitGraphemes: config.sms.splitGraphemes,
       },
     });
 
@@ -186,6 +187,7 @@ export async function startServer(
             timeZone: config.promotional.timeZone,
           },
           promoOutsideWindow: config.promotional.outsideWindow,
+          splitGraphemes: config.sms.splitGraphemes,
         },
       });
       dispatcher = createCallbackDispatcher({

@@ -12,6 +12,7 @@ describeApi('account API', (fx) => {
     assert.equal(acc.balancePaise, 100_000);
     assert.equal(acc.balance, '1000.00');
     assert.deepEqual(acc.rates, { transactional: 25, service: 25, promotional: 20 });
+    assert.deepEqual(acc.sms, { splitGraphemes: false }, 'how the server counts segments');
     assert.equal('webhookSecret' in acc, false, 'the secret is shown only when rotated');
   });
 

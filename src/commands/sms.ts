@@ -1,17 +1,21 @@
 /**
- * `callflow sms inspect [TEXT] [--jsonl]`: the SMS core's view of a text, as JSON.
+ * `callflow sms inspect [TEXT] [--jsonl] [--split-graphemes]`: the SMS core's view of a text,
+ * as JSON.
  * A contract other tools rely on: one JSON object per input, in input order.
  */
 
 import { CallflowError } from '../errors.ts';
-import { inspectSms } from '../sms/index.ts';
+import { inspectSms, type SmsSplitOptions } from '../sms/index.ts';
 import { parse, stdinLines, UsageError, writeOut } from './usage.ts';
 
 /** Longest text the command inspects, in UTF-16 units; SMS bodies are at most a few thousand. */
 export const MAX_INSPECT_LENGTH = 100_000;
 
 /** One input to one output line: the inspection, or `{ error: { code, message } }`. */
-export function inspectLine(input: unknown): { ok: boolean; json: string } {
+export function inspectLine(
+  input: unknown,
+  options?: SmsSplitOptions,
+): { ok: boolean; json: string } {
   try {
     if (typeof input !== 'string') {
       throw new CallflowError('INVALID_TEXT', `expected a JSON string, got ${describe(input)}`);
@@ -22,7 +26,7 @@ export function inspectLine(input: unknown): { ok: boolean; json: string } {
         `text is ${input.length} characters; the limit is ${MAX_INSPECT_LENGTH}`,
       );
     }
-    return { ok: true, json: JSON.stringify(inspectSms(input)) };
+    return { ok: true, json: JSON.stringify(inspectSms(input, options)) };
   } catch (error) {
     return { ok: false, json: JSON.stringify({ error: errorBody(error) }) };
   }
@@ -63,16 +67,22 @@ export async function smsCommand(argv: string[]): Promise<number> {
   if (sub !== 'inspect')
     throw new UsageError(`unknown subcommand '${sub ?? ''}' (expected 'inspect')`);
   const { values, positionals } = parse(rest, {
-    options: { jsonl: { type: 'boolean', default: false } },
+    options: {
+      jsonl: { type: 'boolean', default: false },
+      'split-graphemes': { type: 'boolean', default: false },
+    },
     allowPositionals: true,
   });
+  const split = { splitGraphemes: values['split-graphemes'] };
   if (values.jsonl) {
     if (positionals.length > 0) throw new UsageError('--jsonl reads standard input; give no TEXT');
     let failures = 0;
     for await (const line of stdinLines()) {
       if (line.trim() === '') continue;
       const parsed = parseJsonLine(line);
-      const result = parsed.ok ? inspectLine(parsed.value) : { ok: false, json: parsed.json };
+      const result = parsed.ok
+        ? inspectLine(parsed.value, split)
+        : { ok: false, json: parsed.json };
       if (!result.ok) failures++;
       await writeOut(`${result.json}\n`);
     }
@@ -88,7 +98,7 @@ export async function smsCommand(argv: string[]): Promise<number> {
       .toString('utf8')
       .replace(/\r?\n$/, '');
   }
-  const result = inspectLine(text);
+  const result = inspectLine(text, split);
   await writeOut(`${result.json}\n`);
   return result.ok ? 0 : 1;
 }

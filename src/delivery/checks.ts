@@ -88,7 +88,7 @@ export function createChecks(deps: {
     const recipient = parseRecipient(m.to, config.defaultRegion);
     // A valid number of an unknown type (canReceiveSms false) goes on: the carrier decides.
     if (!recipient.ok) return refuse(recipient.code, recipient.message);
-    const { parts, encoding } = inspectSms(m.body);
+    const { parts, encoding } = inspectSms(m.body, config);
     return { ok: true, to: recipient.e164, parts, encoding, pricePaise: 0 };
   }
 

@@ -27,6 +27,8 @@ export interface SendConfig {
   allowPrivateAddresses: boolean;
   /** IPs or CIDRs accepted even when internal (as callbacks.allowList). Default none. */
   allowList: string[];
+  /** Keep grapheme clusters whole across parts when counting segments (sms.splitGraphemes). Default false. */
+  splitGraphemes: boolean;
 }
 
 export const DEFAULT_SEND_CONFIG: Readonly<SendConfig> = Object.freeze({
@@ -35,6 +37,7 @@ export const DEFAULT_SEND_CONFIG: Readonly<SendConfig> = Object.freeze({
   maxBodyCharacters: 2000,
   allowPrivateAddresses: false,
   allowList: [],
+  splitGraphemes: false,
 });
 
 export interface PromoWindow {
@@ -85,6 +88,8 @@ export interface DeliveryConfig {
   promoOutsideWindow: 'wait' | 'fail';
   /** Region for numbers without a country code. Default IN. */
   defaultRegion: string;
+  /** Keep grapheme clusters whole across parts (sms.splitGraphemes). Default false. */
+  splitGraphemes: boolean;
 }
 
 export const DEFAULT_DELIVERY_CONFIG: Readonly<DeliveryConfig> = Object.freeze({
@@ -103,6 +108,7 @@ export const DEFAULT_DELIVERY_CONFIG: Readonly<DeliveryConfig> = Object.freeze({
   promoWindow: Object.freeze({ start: '10:00', end: '21:00', timeZone: 'Asia/Kolkata' }),
   promoOutsideWindow: 'wait',
   defaultRegion: 'IN',
+  splitGraphemes: false,
 });
 
 export interface CallbackConfig {

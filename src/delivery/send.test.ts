@@ -30,6 +30,21 @@ async function until(condition: () => boolean, timeoutMs = 5000) {
 }
 
 describeEachStore('sendSms', (current) => {
+  it('counts segments as the standard does, or with clusters whole under splitGraphemes', async () => {
+    const { store, clock } = current();
+    const a = await createTestAccount(store);
+    // क्ष straddles units 66-68: two parts cut inside it, three when it moves whole.
+    const body = `${'a'.repeat(65)}क्ष${'a'.repeat(66)}`;
+    const standard = await createSender({ store, clock }).sendSms(a.sid, request({ body }), api);
+    assert.ok(standard.ok);
+    assert.equal(standard.message.segments, 2);
+    const kept = createSender({ store, clock, config: { splitGraphemes: true } });
+    assert.equal(kept.splitGraphemes, true);
+    const whole = await kept.sendSms(a.sid, request({ body }), api);
+    assert.ok(whole.ok);
+    assert.equal(whole.message.segments, 3);
+  });
+
   it('writes a queued outbox row with encoding, segments and validity, and wakes the workers', async () => {
     const { store, clock, name } = current();
     const a = await createTestAccount(store);

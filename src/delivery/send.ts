@@ -50,6 +50,8 @@ export type Handover =
   | Extract<SendResult, { ok: false }>;
 
 export interface Sender {
+  /** How segments are counted: grapheme clusters kept whole (sms.splitGraphemes) or not. */
+  readonly splitGraphemes: boolean;
   sendSms(accountSid: string, request: SmsRequest, origin: Origin): Promise<SendResult>;
   /**
    * For a call flow, which must not wait for the disk: checks and composes the message at once
@@ -148,7 +150,7 @@ export function createSender(deps: {
       );
     }
     // Throws INVALID_TEXT for a lone surrogate or a NUL.
-    const { encoding, segments } = inspectSms(r.body);
+    const { encoding, segments } = inspectSms(r.body, config);
     const dltEntityId = requireString(r.dltEntityId, 'dltEntityId');
     if (validateEntityId(dltEntityId)) {
       refuse('INVALID_ENTITY_ID', 'dltEntityId', 'A DLT entity ID is 12 to 19 digits.');
@@ -284,6 +286,8 @@ export function createSender(deps: {
   }
 
   return {
+    splitGraphemes: config.splitGraphemes,
+
     async sendSms(accountSid, request, origin) {
       let row: ReturnType<typeof compose>;
       try {

@@ -21,6 +21,7 @@ export {
   type NonGsmCharacter,
   type SmsEncoding,
   type SmsInspection,
+  type SmsSplitOptions,
   UCS2_CONCATENATED,
   UCS2_SINGLE,
 } from './segments.ts';

@@ -137,54 +137,87 @@ test('surrogate pairs count two units and are never split', () => {
   assert.deepEqual(lengths(inspectSms(`${digits(65)}😜${digits(10)}`)), [67, 10]);
 });
 
-test('ZWJ sequences, flags and skin tones are never split', () => {
-  const family = '👨‍👩‍👧'; // 8 units
+test('by default parts are cut where GSM 03.40 cuts them, clusters or not', () => {
+  const family = '👨‍👩‍👧'; // 8 units: man ZWJ woman ZWJ girl
   const result = inspectSms(`${digits(62)}${family}${digits(10)}`);
+  assert.equal(result.split, 'standard');
+  assert.deepEqual(result.parts, [`${digits(62)}👨‍👩`, `\u200d👧${digits(10)}`]);
+  assert.equal(result.segments, 2);
+  assert.equal(result.graphemeSegments, 2);
+  assert.equal(result.characters, 73);
+  // A flag is two surrogate pairs: the standard may cut between them, never inside one.
+  assert.deepEqual(lengths(inspectSms(`${digits(65)}🇮🇳🇮🇳${digits(10)}`)), [67, 16]);
+  assert.deepEqual(lengths(inspectSms(`${digits(66)}🇮🇳${digits(10)}`)), [66, 14]);
+  // A conjunct and a Tamil vowel sign are cut like any code units.
+  assert.deepEqual(lengths(inspectSms(`${digits(65)}क्ष${digits(10)}`)), [67, 11]);
+  assert.deepEqual(lengths(inspectSms(`${digits(66)}கோ${digits(10)}`)), [67, 11]);
+  // CR LF is two septets the standard may put in different parts.
+  assert.deepEqual(lengths(inspectSms(`${digits(152)}\r\n${digits(10)}`)), [153, 11]);
+  // An escape pair is never split.
+  assert.deepEqual(lengths(inspectSms(`${digits(152)}€${digits(10)}`)), [152, 11]);
+});
+
+test('graphemeSegments says what keeping clusters whole would cost', () => {
+  const text = `${digits(65)}क्ष${digits(66)}`;
+  const standard = inspectSms(text);
+  assert.equal(standard.segments, 2);
+  assert.equal(standard.graphemeSegments, 3);
+  const kept = inspectSms(text, { splitGraphemes: true });
+  assert.equal(kept.split, 'graphemes');
+  assert.equal(kept.segments, 3);
+  assert.equal(kept.graphemeSegments, 3);
+  assert.equal(inspectSms(`${digits(152)}\r\n${digits(152)}`).graphemeSegments, 3);
+  assert.equal(inspectSms('short').graphemeSegments, 1);
+});
+
+test('with splitGraphemes, ZWJ sequences, flags and skin tones are never split', () => {
+  const family = '👨‍👩‍👧'; // 8 units
+  const result = inspectSms(`${digits(62)}${family}${digits(10)}`, { splitGraphemes: true });
   assert.deepEqual(result.parts, [digits(62), `${family}${digits(10)}`]);
   assert.equal(result.characters, 73);
-  const flags = inspectSms(`${digits(65)}🇮🇳🇮🇳${digits(10)}`);
+  const flags = inspectSms(`${digits(65)}🇮🇳🇮🇳${digits(10)}`, { splitGraphemes: true });
   assert.deepEqual(flags.parts, [`${digits(65)}`, `🇮🇳🇮🇳${digits(10)}`]);
-  const thumbs = inspectSms(`${digits(64)}👍🏽${digits(10)}`);
+  const thumbs = inspectSms(`${digits(64)}👍🏽${digits(10)}`, { splitGraphemes: true });
   assert.deepEqual(thumbs.parts, [`${digits(64)}`, `👍🏽${digits(10)}`]);
   assert.deepEqual(summary(`🏳️‍🌈${digits(64)}`).segments, 1);
   assert.deepEqual(summary(`🏳️‍🌈${digits(65)}`).segments, 2);
 });
 
-test('Devanagari and Tamil: UCS-2, conjuncts and vowel signs stay with their letter', () => {
+test('Devanagari and Tamil with splitGraphemes: UCS-2, conjuncts and vowel signs stay with their letter', () => {
   const hindi = inspectSms('नमस्ते, आपका ओटीपी 4821 है।');
   assert.equal(hindi.encoding, 'UCS-2');
   assert.equal(hindi.units, 27);
   assert.equal(hindi.characters, 20);
   // क्ष (KA VIRAMA SSA) is one cluster: at units 66-68 it moves to part 2.
-  const conjunct = inspectSms(`${digits(65)}क्ष${digits(10)}`);
+  const conjunct = inspectSms(`${digits(65)}क्ष${digits(10)}`, { splitGraphemes: true });
   assert.deepEqual(conjunct.parts, [digits(65), `क्ष${digits(10)}`]);
-  const tamil = inspectSms(`${digits(66)}கோ${digits(10)}`);
+  const tamil = inspectSms(`${digits(66)}கோ${digits(10)}`, { splitGraphemes: true });
   assert.deepEqual(tamil.parts, [digits(66), `கோ${digits(10)}`]);
   assert.equal(inspectSms('வணக்கம்').characters, 5);
 });
 
-test('CR LF counts two units and is one character that is never split', () => {
+test('CR LF counts two units and is one character, never split with splitGraphemes', () => {
   const result = inspectSms('Hi\r\nthere\nbye\r');
   assert.equal(result.encoding, 'GSM-7');
   assert.equal(result.units, 14);
   assert.equal(result.characters, 13);
-  const boundary = inspectSms(`${digits(152)}\r\n${digits(10)}`);
+  const boundary = inspectSms(`${digits(152)}\r\n${digits(10)}`, { splitGraphemes: true });
   assert.deepEqual(boundary.parts, [digits(152), `\r\n${digits(10)}`]);
   // A lone CR or LF at the boundary is an ordinary character.
   assert.deepEqual(lengths(inspectSms(`${digits(152)}\n\n${digits(10)}`)), [153, 11]);
-  const ucs = inspectSms(`₹${digits(65)}\r\n${digits(10)}`);
+  const ucs = inspectSms(`₹${digits(65)}\r\n${digits(10)}`, { splitGraphemes: true });
   assert.deepEqual(lengths(ucs), [66, 12]);
 });
 
-test('a cluster longer than a part is split at code point boundaries', () => {
+test('with splitGraphemes, a cluster longer than a part is split at code point boundaries', () => {
   const zalgo = `a${'\u0301'.repeat(100)}`;
-  const result = inspectSms(`xy${zalgo}`);
+  const result = inspectSms(`xy${zalgo}`, { splitGraphemes: true });
   assert.equal(result.characters, 3);
   assert.deepEqual(lengths(result), [2, 67, 34]);
   assert.equal(result.parts.join(''), `xy${zalgo}`);
   // Never between the halves of a surrogate pair.
   const skin = `👍${'🏽'.repeat(40)}`; // 82 units, one cluster
-  const split = inspectSms(skin);
+  const split = inspectSms(skin, { splitGraphemes: true });
   assert.deepEqual(lengths(split), [66, 16]);
   for (const part of split.parts) assert.equal(part.isWellFormed(), true);
 });
@@ -203,7 +236,9 @@ test('nonGsm lists the clusters that force UCS-2, at their UTF-16 index', () => 
 test('the empty text is one empty GSM-7 part, as in the calculator', () => {
   assert.deepEqual(JSON.parse(JSON.stringify(inspectSms(''))), {
     encoding: 'GSM-7',
+    split: 'standard',
     segments: 1,
+    graphemeSegments: 1,
     characters: 0,
     units: 0,
     unitsPerSegment: 160,
@@ -240,7 +275,9 @@ test('JSON carries every field, nonGsm included', () => {
   const result = inspectSms('₹5');
   assert.deepEqual(JSON.parse(JSON.stringify(result)), {
     encoding: 'UCS-2',
+    split: 'standard',
     segments: 1,
+    graphemeSegments: 1,
     characters: 2,
     units: 2,
     unitsPerSegment: 70,

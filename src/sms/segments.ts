@@ -8,11 +8,14 @@
  * - cluster: a user-perceived character (UAX #29 extended grapheme cluster).
  *
  * Rules: the encoding is decided for the whole message (GSM-7 only when every character is in
- * GSM 03.38). Parts are filled greedily, and nothing that belongs together is split: not an
- * escape pair, not a surrogate pair, not a grapheme cluster (CR LF included). A cluster that
- * does not fit moves whole to the next part; a cluster longer than a whole part is split at
- * code point boundaries as a last resort. The text itself is never changed: the parts join
- * back to it exactly.
+ * GSM 03.38). Parts are filled greedily. By default they are cut where the standard and the
+ * carriers cut (GSM 03.40): a GSM-7 part holds 153 septets and never ends inside an escape
+ * pair, a UCS-2 part holds 67 code units and never ends inside a surrogate pair. With
+ * `splitGraphemes` (the `sms.splitGraphemes` setting) no grapheme cluster (an Indic conjunct,
+ * a ZWJ emoji sequence, CR LF) is split either: a cluster that does not fit moves whole to the
+ * next part, which can cost a part more; a cluster longer than a whole part is split at code
+ * point boundaries as a last resort. The text itself is never changed: the parts join back to
+ * it exactly.
  */
 
 import { CallflowError } from '../errors.ts';
@@ -28,8 +31,18 @@ export interface NonGsmCharacter {
   index: number;
 }
 
+export interface SmsSplitOptions {
+  /**
+   * Keep grapheme clusters whole across parts (`sms.splitGraphemes`). Default false: cut where
+   * GSM 03.40 and the carriers do, which never costs more parts.
+   */
+  splitGraphemes?: boolean | undefined;
+}
+
 export interface SmsInspection {
   encoding: SmsEncoding;
+  /** How the parts were cut: `standard` (GSM 03.40) or `graphemes` (clusters kept whole). */
+  split: 'standard' | 'graphemes';
   /** Parts the carrier sends and bills; 1 for an empty text. */
   segments: number;
   /** User-perceived characters (grapheme clusters). */
@@ -43,6 +56,11 @@ export interface SmsInspection {
   /** The text of each part; `parts.join('') === text`. */
   parts: string[];
   /**
+   * Parts the text needs when grapheme clusters are kept whole (`sms.splitGraphemes`): what
+   * that setting would cost. Equal to `segments` when it is on. Computed on first read.
+   */
+  readonly graphemeSegments: number;
+  /**
    * Clusters that force UCS-2, in order. A getter, computed on first read: the delivery
    * path inspects every message and never needs it. JSON.stringify includes it (toJSON);
    * object spread does not, so copy it by name.
@@ -55,13 +73,15 @@ export const GSM7_CONCATENATED = 153;
 export const UCS2_SINGLE = 70;
 export const UCS2_CONCATENATED = 67;
 
-export function inspectSms(text: string): SmsInspection {
+export function inspectSms(text: string, options?: SmsSplitOptions): SmsInspection {
   if (typeof text !== 'string') {
     throw new CallflowError('INVALID_TEXT', `SMS text must be a string, got ${describe(text)}`);
   }
+  const keepClusters = options?.splitGraphemes === true;
   // One pass for GSM-7: septets, CR LF pairs, and where 153-septet parts would end (used
-  // only when the text needs more than one part). The first character outside GSM 03.38
-  // hands the text to the UCS-2 path.
+  // only when the text needs more than one part). An escape pair costs 2 septets and moves
+  // whole, so it is never split. The first character outside GSM 03.38 hands the text to
+  // the UCS-2 path.
   const n = text.length;
   let septets = 0;
   let crlfCount = 0;
@@ -70,12 +90,16 @@ export function inspectSms(text: string): SmsInspection {
   for (let i = 0; i < n; ) {
     const unit = text.charCodeAt(i);
     let cost = GSM7_SEPTETS[unit]!;
-    if (cost === 0) return inspectUcs2(text, i);
+    if (cost === 0) return inspectUcs2(text, i, keepClusters);
     let width = 1;
     if (unit === 0x0d && text.charCodeAt(i + 1) === 0x0a) {
-      cost = 2;
-      width = 2;
       crlfCount++;
+      // CR LF is one cluster (and one character) but two septets, which the standard may
+      // put in different parts.
+      if (keepClusters) {
+        cost = 2;
+        width = 2;
+      }
     }
     used += cost;
     if (used > GSM7_CONCATENATED) {
@@ -89,7 +113,17 @@ export function inspectSms(text: string): SmsInspection {
   const characters = n - crlfCount;
   if (septets <= GSM7_SINGLE) {
     const remaining = GSM7_SINGLE - septets;
-    return new Inspection('GSM-7', characters, septets, GSM7_SINGLE, remaining, [text], text, -1);
+    return new Inspection(
+      'GSM-7',
+      keepClusters,
+      characters,
+      septets,
+      GSM7_SINGLE,
+      remaining,
+      [text],
+      text,
+      -1,
+    );
   }
   const parts: string[] = [];
   let start = 0;
@@ -101,6 +135,7 @@ export function inspectSms(text: string): SmsInspection {
   const remaining = GSM7_CONCATENATED - used;
   return new Inspection(
     'GSM-7',
+    keepClusters,
     characters,
     septets,
     GSM7_CONCATENATED,
@@ -118,7 +153,7 @@ export function inspectSms(text: string): SmsInspection {
  */
 let marks = new Uint8Array(1024);
 
-function inspectUcs2(text: string, firstNonGsm: number): SmsInspection {
+function inspectUcs2(text: string, firstNonGsm: number, keepClusters: boolean): SmsInspection {
   const n = text.length;
   if (marks.length <= n) marks = new Uint8Array(2 * n + 2);
   const inside = marks;
@@ -136,9 +171,10 @@ function inspectUcs2(text: string, firstNonGsm: number): SmsInspection {
     let start = 0;
     while (n - start > UCS2_CONCATENATED) {
       let cut = start + UCS2_CONCATENATED;
-      while (cut > start && inside[cut] === 1) cut--;
-      if (cut === start) {
-        // One cluster is longer than a whole part: split it at a code point boundary.
+      if (keepClusters) while (cut > start && inside[cut] === 1) cut--;
+      if (cut === start || !keepClusters) {
+        // The standard split, or one cluster longer than a whole part: cut at a code point
+        // boundary, never inside a surrogate pair.
         cut = start + UCS2_CONCATENATED;
         if (isHighSurrogate(text.charCodeAt(cut - 1))) cut--;
       }
@@ -151,6 +187,7 @@ function inspectUcs2(text: string, firstNonGsm: number): SmsInspection {
   }
   return new Inspection(
     'UCS-2',
+    keepClusters,
     characters,
     n,
     unitsPerSegment,
@@ -168,6 +205,7 @@ function inspectUcs2(text: string, firstNonGsm: number): SmsInspection {
  */
 class Inspection implements SmsInspection {
   readonly encoding: SmsEncoding;
+  readonly split: 'standard' | 'graphemes';
   readonly segments: number;
   readonly characters: number;
   readonly units: number;
@@ -178,9 +216,11 @@ class Inspection implements SmsInspection {
   /** Where to start looking for non-GSM characters; -1 when there are none. */
   #firstNonGsm: number;
   #nonGsm: NonGsmCharacter[] | undefined;
+  #graphemeSegments: number | undefined;
 
   constructor(
     encoding: SmsEncoding,
+    keepClusters: boolean,
     characters: number,
     units: number,
     unitsPerSegment: number,
@@ -190,6 +230,7 @@ class Inspection implements SmsInspection {
     firstNonGsm: number,
   ) {
     this.encoding = encoding;
+    this.split = keepClusters ? 'graphemes' : 'standard';
     this.segments = parts.length;
     this.characters = characters;
     this.units = units;
@@ -199,6 +240,12 @@ class Inspection implements SmsInspection {
     this.#text = text;
     this.#firstNonGsm = firstNonGsm;
     this.#nonGsm = undefined;
+    this.#graphemeSegments = keepClusters || parts.length === 1 ? parts.length : undefined;
+  }
+
+  get graphemeSegments(): number {
+    this.#graphemeSegments ??= inspectSms(this.#text, { splitGraphemes: true }).segments;
+    return this.#graphemeSegments;
   }
 
   get nonGsm(): NonGsmCharacter[] {
@@ -206,10 +253,15 @@ class Inspection implements SmsInspection {
     return this.#nonGsm;
   }
 
-  toJSON(): Omit<SmsInspection, 'nonGsm'> & { nonGsm: NonGsmCharacter[] } {
+  toJSON(): Omit<SmsInspection, 'nonGsm' | 'graphemeSegments'> & {
+    graphemeSegments: number;
+    nonGsm: NonGsmCharacter[];
+  } {
     return {
       encoding: this.encoding,
+      split: this.split,
       segments: this.segments,
+      graphemeSegments: this.graphemeSegments,
       characters: this.characters,
       units: this.units,
       unitsPerSegment: this.unitsPerSegment,

@@ -35,6 +35,12 @@ const AccountResource = Type.Object(
     balancePaise: Type.Integer(),
     balance: Type.String({ description: 'Rupees, e.g. "1250.00"' }),
     rates: RatesSchema,
+    sms: Type.Object({
+      splitGraphemes: Type.Boolean({
+        description:
+          'Segments are counted with grapheme clusters kept whole (the server setting sms.splitGraphemes)',
+      }),
+    }),
     createdAt: Timestamp,
   },
   { title: 'Account' },
@@ -76,13 +82,14 @@ const NewApiKeyResource = Type.Object(
   { title: 'NewApiKey' },
 );
 
-const toAccount = (a: Account) => ({
+const toAccount = (a: Account, splitGraphemes: boolean) => ({
   sid: a.sid,
   name: a.name,
   timeZone: a.timeZone,
   balancePaise: a.balancePaise,
   balance: paiseToRupees(a.balancePaise),
   rates: a.rates,
+  sms: { splitGraphemes },
   createdAt: a.createdAt.toISOString(),
 });
 
@@ -132,7 +139,8 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
         response: { 200: AccountResource, ...errorResponses },
       },
     },
-    async (request) => toAccount(await requireAccount(principal(request).sid)),
+    async (request) =>
+      toAccount(await requireAccount(principal(request).sid), ctx.sender.splitGraphemes),
   );
 
   app.patch(
@@ -164,7 +172,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
       if (b.rates !== undefined) patch.rates = { ...account.rates, ...b.rates };
       const updated = await accounts.update(sid, patch);
       if (updated === undefined) throw new CallflowError('NOT_FOUND', 'No such account.');
-      return toAccount(updated);
+      return toAccount(updated, ctx.sender.splitGraphemes);
     },
   );
 

@@ -25,7 +25,12 @@ export function FlowBuilderPage({ flowId }: { flowId: string }) {
       loadRegistry(signal),
       accountApi.get(signal).catch(() => null),
     ]);
-    return { types, registry, rates: account?.rates ?? null };
+    return {
+      types,
+      registry,
+      rates: account?.rates ?? null,
+      splitGraphemes: account?.sms.splitGraphemes ?? false,
+    };
   }, []);
   const record = useAsync(
     (signal) =>
@@ -42,7 +47,13 @@ export function FlowBuilderPage({ flowId }: { flowId: string }) {
   }
   if (!data.data || (record.loading && !keepEditor)) return <Loading label="Opening the flow…" />;
   return (
-    <BuilderDataContext.Provider value={{ registry: data.data.registry, rates: data.data.rates }}>
+    <BuilderDataContext.Provider
+      value={{
+        registry: data.data.registry,
+        rates: data.data.rates,
+        splitGraphemes: data.data.splitGraphemes,
+      }}
+    >
       <ReactFlowProvider>
         <BuilderEditor
           key={keepEditor ? 'new' : flowId}

@@ -8,11 +8,14 @@ export interface BuilderData {
   registry: DltRegistry;
   /** Paise per segment, by SMS type; null when the account could not be read. */
   rates: Rates | null;
+  /** The server keeps grapheme clusters whole across parts (sms.splitGraphemes). */
+  splitGraphemes: boolean;
 }
 
 export const BuilderDataContext = createContext<BuilderData>({
   registry: { entities: [], headers: [], templates: [], whitelist: [] },
   rates: null,
+  splitGraphemes: false,
 });
 
 export function useBuilderData(): BuilderData {

@@ -15,6 +15,8 @@ export interface Account {
   balancePaise: number;
   balance: string;
   rates: Rates;
+  /** How the server counts segments (the setting sms.splitGraphemes). */
+  sms: { splitGraphemes: boolean };
   createdAt: string;
 }
 

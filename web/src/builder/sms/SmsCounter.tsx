@@ -15,10 +15,13 @@ export function SmsCounter({
   body: string;
   smsType: 'transactional' | 'service' | 'promotional';
 }) {
-  const { rates } = useBuilderData();
+  const { rates, splitGraphemes } = useBuilderData();
   const { text, unknown } = useMemo(() => withSampleValues(body), [body]);
-  const inspection = useMemo(() => inspectBody(text), [text]);
+  const inspection = useMemo(() => inspectBody(text, splitGraphemes), [text, splitGraphemes]);
   const rate = rates?.[smsType];
+  // What keeping grapheme clusters whole costs (or, when the server does, saves) on this text.
+  const graphemeExtra = inspection.graphemeSegments - inspection.segments;
+  const standardSegments = splitGraphemes ? inspectBody(text).segments : inspection.segments;
   return (
     <div className="sms-counter" id="sms-counter" aria-live="polite" data-testid="sms-counter">
       <span>
@@ -44,6 +47,20 @@ export function SmsCounter({
           </>
         )}
       </span>
+      {graphemeExtra > 0 ? (
+        <span className="muted small" data-testid="sms-grapheme-split">
+          Keeping every character whole across parts (sms.splitGraphemes) would take{' '}
+          {inspection.graphemeSegments} segments
+          {rate === undefined ? '' : `, ${formatPaise(rate * inspection.graphemeSegments)} per SMS`}
+          .
+        </span>
+      ) : null}
+      {splitGraphemes && standardSegments < inspection.segments ? (
+        <span className="muted small" data-testid="sms-grapheme-split">
+          Counted with every character kept whole (sms.splitGraphemes); the standard split would
+          take {standardSegments} segment{standardSegments === 1 ? '' : 's'}.
+        </span>
+      ) : null}
       {unknown.length > 0 ? (
         <span className="muted small">
           Counted without {unknown.map((n) => `{${n}}`).join(', ')}, whose length is known only when

@@ -25,8 +25,8 @@ export function bodyVariables(body: string): BodyVariableSpan[] {
   return variablesOf(body).map((v) => ({ name: v.name, start: v.index, end: v.index + v.length }));
 }
 
-export function inspectBody(text: string): SmsInspection {
-  return inspectSms(text);
+export function inspectBody(text: string, splitGraphemes = false): SmsInspection {
+  return inspectSms(text, { splitGraphemes });
 }
 
 /**
