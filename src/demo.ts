@@ -79,9 +79,8 @@ const sms = (templateId: string, body: string) => ({
 /**
  * Guide use cases 1 and 2 in one flow: after a conversation the caller gets a reference by SMS;
  * when nobody answers (or the caller gives up while it rings), a missed-call SMS. Every body
- * matches its template whatever the call: `{CallSid}` is 32 characters, too long for a `{#var#}`
- * (30) but within the `{#alphanumeric#}` (40) of template ...0002; `{CallTo}` (13) fits ...0001's
- * `{#var#}`.
+ * matches its template whatever the call: `{CallSid}` (16 letters and digits) fits the
+ * `{#alphanumeric#}` (40) of template ...0002; `{CallTo}` (13) fits ...0001's `{#var#}`.
  */
 export const DEMO_MISSED_CALL_FLOW: FlowDocument = {
   name: 'Missed call alert',

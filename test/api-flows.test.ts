@@ -189,7 +189,7 @@ for (const kind of storeKinds()) {
           origin: { callSid: string; appletId: string };
         }[];
       }>(placed);
-      assert.match(call.sid, /^[0-9a-f]{32}$/);
+      assert.match(call.sid, /^[0-9A-HJKMNP-TV-Z]{16}$/);
       assert.equal(call.flowVersion, 2);
       assert.equal(call.status, 'completed');
       assert.equal(call.endReason, 'hangup-applet');

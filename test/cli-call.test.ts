@@ -82,7 +82,7 @@ describe('callflow call', () => {
     const lines = r.out.split('\n');
     assert.match(
       lines[0]!,
-      /^call [0-9a-f]{32} {2}\+919876543210 → \+918045678900 {2}flow "Missed call alert"/,
+      /^call [0-9A-HJKMNP-TV-Z]{16} {2}\+919876543210 → \+918045678900 {2}flow "Missed call alert"/,
     );
     assert.match(r.out, /^ +0\.0s {2}welcome +greeting +→ default +4\.0s$/m);
     assert.match(

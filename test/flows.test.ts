@@ -19,6 +19,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { CarrierSimulator, createCarrier, type SmppCarrier } from '../src/carriers/index.ts';
 import { createSender } from '../src/delivery/send.ts';
 import { createDeliveryWorker, type DeliveryWorker } from '../src/delivery/worker.ts';
+import { matchTemplate } from '../src/dlt/index.ts';
 import { createGuardedFetch } from '../src/flows/guarded-fetch.ts';
 import type { CallLog } from '../src/flows/runtime.ts';
 import { createFlowService, type FlowService } from '../src/flows/service.ts';
@@ -34,12 +35,14 @@ import type { CallerScript } from '../src/telephony/script.ts';
 const CALLER = '+919876543210';
 const START = '2024-01-15T05:00:00.000Z';
 const TEMPLATES: Record<string, string> = {
-  // {#alphanumeric#} (up to 40 characters): a 32-character CallSid does not fit a {#var#} (30).
   '1107166000000000101': 'Thanks for contacting us. Ref: {#alphanumeric#}',
   '1107166000000000102': "We missed your call. We'll call back soon.",
   '1107166000000000103': 'Your appointment is confirmed for {#var#}. Booking ref {#alphanumeric#}.',
   '1107166000000000104': 'Thanks for your interest! Visit acme.com/offer',
   '1107166000000000105': 'Thank you for your feedback!',
+  // The guide's DLT Template Setup, step 2, word for word.
+  '1107166000000000106':
+    'Thank you for calling {#var#}. Your reference number is {#var#}. For support, call {#var#}.',
 };
 
 const fixture = (name: string) =>
@@ -460,5 +463,82 @@ describe('golden flows', () => {
     assert.equal(failed.status, 'failed');
     assert.equal(failed.reasonCode, 'DLT_VARIABLE_TOO_LONG');
     assert.equal(sim.received().length, before, 'nothing went to the carrier');
+  });
+
+  test("the guide's own example: its template and {CallSid} body publish, and the call's SMS is delivered", async () => {
+    // The guide's template, and its example message's "Your reference number is {CallSid}."
+    // in the template's own words.
+    const guideTemplate = TEMPLATES['1107166000000000106']!;
+    const body =
+      'Thank you for calling Acme Corp. Your reference number is {CallSid}. For support, call 1800-XXX-XXXX.';
+    const flow = await service.createFlow(accountSid, {
+      document: {
+        name: "The guide's SMS applet",
+        start: 'thanks',
+        applets: {
+          thanks: {
+            type: 'sms',
+            config: {
+              to: { kind: 'caller' },
+              senderId: 'ACMECO',
+              body,
+              dltTemplateId: '1107166000000000106',
+              dltEntityId: TEST_ENTITY_ID,
+              smsType: 'transactional',
+            },
+            next: { default: 'bye' },
+          },
+          bye: { type: 'hangup', config: {} },
+        },
+      },
+    });
+    assert.deepEqual(flow.validation, { ok: true, errors: [], warnings: [] });
+    await service.publish(accountSid, flow.id);
+    const exophone = `+9144123450${String(++exophones).padStart(2, '0')}`;
+    await service.assignNumber(accountSid, exophone, flow.id);
+    const log = await call(exophone);
+    assert.match(log.callSid, /^[0-9A-HJKMNP-TV-Z]{16}$/);
+    const text = body.replace('{CallSid}', log.callSid);
+    const delivered = await deliveredAfterTheCall(await message(log, 'thanks'));
+    assert.equal(delivered.status, 'delivered');
+    assert.equal(delivered.body, text);
+    assert.deepEqual(matchTemplate(guideTemplate, text), {
+      match: true,
+      values: ['Acme Corp', log.callSid, '1800-XXX-XXXX'],
+    });
+    assert.deepEqual(onTheWire(sim, delivered), {
+      to: '919876543210',
+      text,
+      dlt: { entityId: TEST_ENTITY_ID, templateId: '1107166000000000106' },
+    });
+  });
+
+  test("every variable the guide lists fits the guide's {#var#} and publishes", async () => {
+    for (const variable of ['{CallFrom}', '{CallTo}', '{CallSid}', '{DateTime}']) {
+      const flow = await service.createFlow(accountSid, {
+        document: {
+          name: `Reference ${variable}`,
+          start: 'thanks',
+          applets: {
+            thanks: {
+              type: 'sms',
+              config: {
+                to: { kind: 'caller' },
+                senderId: 'ACMECO',
+                body: `Thank you for calling Acme Corp. Your reference number is ${variable}. For support, call 1800-XXX-XXXX.`,
+                dltTemplateId: '1107166000000000106',
+                dltEntityId: TEST_ENTITY_ID,
+                smsType: 'transactional',
+              },
+              next: { default: 'bye' },
+            },
+            bye: { type: 'hangup', config: {} },
+          },
+        },
+      });
+      assert.deepEqual(flow.validation, { ok: true, errors: [], warnings: [] }, variable);
+      const published = await service.publish(accountSid, flow.id);
+      assert.ok(published, variable);
+    }
   });
 });

@@ -8,10 +8,21 @@ import { matchTemplate } from './match.ts';
 const GUIDE =
   'Thank you for calling {#var#}. Your reference number is {#var#}. For support, call {#var#}.';
 
-test("the guide's example: {CallSid} is 32 characters where {#var#} allows 30, so never", () => {
+test("the guide's example: {CallSid} (16 characters) fits {#var#} (30), so always", () => {
   const body =
     'Thank you for calling Acme Corp. Your reference number is {CallSid}. For support, call 1800-XXX-XXXX.';
-  assert.deepEqual(checkBody(body, GUIDE), {
+  assert.deepEqual(checkBody(body, GUIDE), { verdict: 'always' });
+  // Every call variable of the guide fits a {#var#} on its own.
+  for (const name of ['CallFrom', 'CallTo', 'CallSid', 'DateTime']) {
+    assert.deepEqual(
+      checkBody(body.replace('{CallSid}', `{${name}}`), GUIDE),
+      { verdict: 'always' },
+      name,
+    );
+  }
+  // The CallSids of calls made before (32 hex characters) would not have fit.
+  const hex: VariableShape = { runs: [{ min: 32, max: 32, chars: '0123456789abcdef' }] };
+  assert.deepEqual(checkBody(body, GUIDE, { variableShapes: { CallSid: hex } }), {
     verdict: 'never',
     code: 'DLT_VARIABLE_TOO_LONG',
     reason: '{CallSid} is always 32 characters; {#var#} allows at most 30.',
@@ -19,10 +30,16 @@ test("the guide's example: {CallSid} is 32 characters where {#var#} allows 30, s
     expected: '{#var#} (at most 30 characters)',
     found: '{CallSid}',
   });
-  // With a longer limit, or a shorter CallSid, it always matches.
-  assert.equal(checkBody(body, GUIDE, { limits: { varMaxLength: 32 } }).verdict, 'always');
-  const short: VariableShape = { runs: [{ min: 12, max: 12, chars: '0123456789abcdef' }] };
-  assert.equal(checkBody(body, GUIDE, { variableShapes: { CallSid: short } }).verdict, 'always');
+});
+
+test("the guide's example message as printed does not match the guide's template", () => {
+  // The guide's example body says "For further assistance, call us at" where its template says
+  // "For support, call": fixed text departs, whatever the CallSid.
+  const printed =
+    'Thank you for calling Acme Corp. Your reference number is {CallSid}.\nFor further assistance, call us at 1800-XXX-XXXX.';
+  const result = checkBody(printed, GUIDE);
+  assert.equal(result.verdict, 'never');
+  assert.equal(result.verdict === 'never' && result.code, 'DLT_TEMPLATE_MISMATCH');
 });
 
 test('always: every value of the call variables fits', () => {
@@ -87,7 +104,7 @@ test('never: a call variable can never have the type', () => {
   assert.equal(both.code, 'DLT_VARIABLE_TOO_LONG');
   assert.equal(
     both.reason,
-    '"{CallSid} at {DateTime}" is always 52 characters; {#var#} allows at most 30.',
+    '"{CallSid} at {DateTime}" is always 36 characters; {#var#} allows at most 30.',
   );
 });
 
@@ -140,7 +157,7 @@ test('default shapes of call variables', () => {
   const length = (s: VariableShape) =>
     s.runs.reduce((n, r) => [n[0]! + r.min, n[1]! + r.max], [0, 0]);
   assert.deepEqual(length(DEFAULT_VARIABLE_SHAPES.CallFrom!), [13, 13]);
-  assert.deepEqual(length(DEFAULT_VARIABLE_SHAPES.CallSid!), [32, 32]);
+  assert.deepEqual(length(DEFAULT_VARIABLE_SHAPES.CallSid!), [16, 16]);
   assert.deepEqual(length(DEFAULT_VARIABLE_SHAPES.DateTime!), [16, 16]);
   assert.deepEqual(length(DEFAULT_VARIABLE_SHAPES.Digits!), [0, 32]);
 });

@@ -13,6 +13,7 @@
  */
 
 import type { ReasonCode } from '../errors.ts';
+import { CALL_SID_ALPHABET, CALL_SID_LENGTH } from '../sms/variables.ts';
 import { type BodySlot, type ParsedBody, parseBody, type VariableShape } from './body.ts';
 import { BodyProduct, buildNfa, type VarRule } from './body-nfa.ts';
 import type { Departure } from './engine.ts';
@@ -32,7 +33,7 @@ const exactly = (n: number, chars: string) => ({ min: n, max: n, chars });
 export const DEFAULT_VARIABLE_SHAPES: Readonly<Record<string, VariableShape>> = Object.freeze({
   CallFrom: { runs: [exactly(1, '+'), exactly(12, DIGITS)] },
   CallTo: { runs: [exactly(1, '+'), exactly(12, DIGITS)] },
-  CallSid: { runs: [exactly(32, '0123456789abcdef')] },
+  CallSid: { runs: [exactly(CALL_SID_LENGTH, CALL_SID_ALPHABET)] },
   DateTime: {
     runs: [
       exactly(4, DIGITS),

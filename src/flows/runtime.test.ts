@@ -76,7 +76,7 @@ describe('CallSession', () => {
     const box = outbox();
     const { callSid, done } = run(menuFlow, { digits: '1' }, box.sendSms);
     const log = await done;
-    assert.match(callSid, /^[0-9a-f]{32}$/);
+    assert.match(callSid, /^[0-9A-HJKMNP-TV-Z]{16}$/);
     assert.deepEqual(
       log.steps.map((s) => [s.appletId, s.exit]),
       [

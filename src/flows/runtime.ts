@@ -14,9 +14,9 @@
  * the end of the flow. An SMS handed to sendSms stays in the outbox and is delivered regardless.
  */
 
-import { randomBytes } from 'node:crypto';
 import { CallflowError, isReasonCode } from '../errors.ts';
 import { CallEnded, CallerHangup, type Telephony } from '../telephony/types.ts';
+import { newCallSid } from './call-sid.ts';
 import { type AnyAppletDefinition, appletDefinition, configValidator } from './registry.ts';
 import type {
   AppletContext,
@@ -94,9 +94,7 @@ export interface CallSessionOptions {
   resolveApplet?: (type: string) => AnyAppletDefinition | undefined;
 }
 
-export function newCallSid(): string {
-  return randomBytes(16).toString('hex');
-}
+export { newCallSid };
 
 export class CallSession {
   readonly callSid: string;

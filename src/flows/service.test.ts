@@ -182,7 +182,7 @@ describe('flow service', () => {
     );
     await service.publish(accountSid, flow.id);
     const call = await service.startCall(accountSid, { from: CALLER, to: EXOPHONE });
-    assert.match(call.callSid, /^[0-9a-f]{32}$/);
+    assert.match(call.callSid, /^[0-9A-HJKMNP-TV-Z]{16}$/);
     const log = await call.done;
     assert.equal(log.endReason, 'hangup-applet');
     const saved = await service.getCall(accountSid, call.callSid);

@@ -291,7 +291,6 @@ describe('validateFlow', () => {
   describe('DLT templates', () => {
     const templates: Record<string, string> = {
       '1107166000000000001': 'We missed your call. We will call back soon.',
-      // {#alphanumeric#} (up to 40): a CallSid is 32 characters, too long for {#var#} (up to 30).
       '1107166000000000002': 'Thanks for contacting us. Ref: {#alphanumeric#}',
       '1107166000000000003': 'Thanks for contacting us. Ref: {#var#}',
     };
@@ -311,10 +310,18 @@ describe('validateFlow', () => {
       assert.equal(result.errors[0]!.path, '/applets/thanks/config/body');
     });
 
-    test('FLOW_TEMPLATE_NEVER_MATCHES: a {CallSid} (32 characters) in a {#var#} (at most 30)', () => {
+    test('a {CallSid} (16 characters) fits a {#var#} (at most 30)', () => {
       const flow = missedCall();
       (flow.applets.thanks!.config as { dltTemplateId: string }).dltTemplateId =
         '1107166000000000003';
+      assert.deepEqual(validateFlow(flow, { templates: lookup }).errors, []);
+    });
+
+    test('FLOW_TEMPLATE_NEVER_MATCHES: two {CallSid}s (32 characters) in a {#var#} (at most 30)', () => {
+      const flow = missedCall();
+      const config = flow.applets.thanks!.config as { dltTemplateId: string; body: string };
+      config.dltTemplateId = '1107166000000000003';
+      config.body = 'Thanks for contacting us. Ref: {CallSid}{CallSid}';
       const result = validateFlow(flow, { templates: lookup });
       assert.deepEqual(codes(result.errors), [['FLOW_TEMPLATE_NEVER_MATCHES', 'thanks']]);
       assert.match(result.errors[0]!.message, /CallSid/);

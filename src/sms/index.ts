@@ -28,6 +28,8 @@ export {
 export { type GsmReplacement, type GsmSuggestion, suggestGsm } from './suggest.ts';
 export {
   type BodyVariable,
+  CALL_SID_ALPHABET,
+  CALL_SID_LENGTH,
   CALL_VARIABLE_NAMES,
   CALL_VARIABLES,
   type CallVariableName,

@@ -93,7 +93,7 @@ test('CALL_VARIABLES examples fit their own shapes', () => {
   const charsets = {
     digits: /^[0-9]*$/,
     'digits-plus': /^\+[0-9]+$/,
-    hex: /^[0-9a-f]+$/,
+    'call-sid': /^[0-9A-HJKMNP-TV-Z]+$/,
     datetime: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/,
   };
   for (const [name, shape] of Object.entries(CALL_VARIABLES)) {
@@ -101,7 +101,8 @@ test('CALL_VARIABLES examples fit their own shapes', () => {
     assert.ok(shape.example.length <= shape.maxLength, name);
     assert.match(shape.example, charsets[shape.charset], name);
   }
-  assert.equal(CALL_VARIABLES.CallSid.minLength, 32);
+  assert.equal(CALL_VARIABLES.CallSid.minLength, 16);
+  assert.equal(CALL_VARIABLES.CallSid.maxLength, 16);
   assert.equal(
     formatDateTime(JAN_15_0500_UTC, 'Asia/Kolkata').length,
     CALL_VARIABLES.DateTime.maxLength,

@@ -33,10 +33,18 @@ export interface BodyVariable {
  * What characters a value may hold:
  * - digits: 0-9
  * - digits-plus: a leading + then 0-9 (E.164)
- * - hex: 0-9 and a-f (lowercase)
+ * - call-sid: CALL_SID_ALPHABET (0-9 and capitals without I, L, O, U)
  * - datetime: `YYYY-MM-DD HH:mm`
  */
-export type VariableCharset = 'digits' | 'digits-plus' | 'hex' | 'datetime';
+export type VariableCharset = 'digits' | 'digits-plus' | 'call-sid' | 'datetime';
+
+/**
+ * What a CallSid is made of: Crockford's Base32, digits and capitals without the look-alikes
+ * I, L, O and U, in ASCII order so that sids sort as they were made (src/flows/call-sid.ts).
+ */
+export const CALL_SID_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** Characters in a CallSid; a DLT `{#var#}` holds 30. Calls made before it have 32 hex ones. */
+export const CALL_SID_LENGTH = 16;
 
 /** The shape of a call variable's value, for the flow validator and the DLT checker. */
 export interface CallVariableShape {
@@ -66,11 +74,13 @@ export const CALL_VARIABLES: Readonly<Record<CallVariableName, CallVariableShape
     example: '+914412345678',
   },
   CallSid: {
-    description: "The call's unique id: 32 lowercase hexadecimal characters.",
-    minLength: 32,
-    maxLength: 32,
-    charset: 'hex',
-    example: '0f8fad5bd9cb469fa16570867728950e',
+    description:
+      "The call's unique id: 16 characters, digits and capitals without I, L, O or U, read out " +
+      'as a reference.',
+    minLength: CALL_SID_LENGTH,
+    maxLength: CALL_SID_LENGTH,
+    charset: 'call-sid',
+    example: '01KC2X9VQ4R7M3TD',
   },
   DateTime: {
     description: 'When the SMS applet ran, YYYY-MM-DD HH:mm in the account time zone.',

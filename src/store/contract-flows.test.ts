@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { CallflowError } from '../errors.ts';
+import { newCallSid } from '../flows/call-sid.ts';
 import { createTestAccount, describeEachStore } from './testing.ts';
 
 const isCode = (code: string) => (e: unknown) => e instanceof CallflowError && e.code === code;
@@ -251,6 +252,27 @@ describeEachStore('store contract: calls', (current) => {
     );
     const other = await createTestAccount(store);
     assert.equal(await store.calls.get(other.sid, sid), undefined);
+  });
+
+  it('keeps CallSids of both formats: 16-character ones and the 32-hex ones of earlier calls', async () => {
+    const { store } = current();
+    const a = await createTestAccount(store);
+    const old = '0f8fad5bd9cb469fa16570867728950e';
+    const sid = newCallSid(Date.parse('2025-06-02T06:31:00Z'));
+    await store.calls.insert(call(a.sid, old, '2025-06-02T06:30:00Z'));
+    await store.calls.insert(call(a.sid, sid, '2025-06-02T06:31:00Z'));
+    assert.equal((await store.calls.get(a.sid, old))?.sid, old);
+    assert.equal((await store.calls.get(a.sid, sid))?.sid, sid);
+    const page = await store.calls.list(a.sid, {}, null, 10);
+    assert.deepEqual(
+      page.items.map((c) => c.sid),
+      [sid, old],
+    );
+    await assert.rejects(
+      store.calls.insert(call(a.sid, sid, '2025-06-02T06:32:00Z')),
+      isCode('CONFLICT'),
+      'a duplicate CallSid is refused',
+    );
   });
 
   it('lists newest first, filtered, in pages that do not shift', async () => {

@@ -35,7 +35,10 @@ const CallBody = Type.Object(
 );
 
 const callProperties = {
-  sid: Type.String({ description: 'CallSid, 32 hex characters' }),
+  sid: Type.String({
+    description:
+      'CallSid: 16 characters (digits and capitals without I, L, O, U); earlier calls 32 hex',
+  }),
   flowId: Type.String(),
   flowVersion: Type.Integer({ description: 'The version live when the call started' }),
   from: Type.String(),
