@@ -4,7 +4,8 @@
  * so `callflow sms inspect` starts fast.
  *
  * Exit codes: 0 success, 1 the work failed (some input was refused), 2 bad usage (one line on
- * standard error).
+ * standard error). With --json, a command that fails with 1 still prints one JSON document:
+ * its result, or `{"error":{"code","message"}}`.
  */
 
 import { UsageError } from './commands/usage.ts';
@@ -26,24 +27,27 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./carriers/sim-cli.ts')).carrierSimCommand,
   },
   sms: {
-    summary: 'sms inspect [TEXT] [--jsonl]: encoding, segments and parts of a text',
+    summary:
+      'sms inspect [TEXT] [--jsonl] [--split-graphemes]: encoding, segments and parts of a text',
     load: async () => (await import('./commands/sms.ts')).smsCommand,
   },
   dlt: {
     summary:
-      'dlt match --template T --message M [--jsonl] | import FILE --account SID: DLT templates',
+      'dlt match --template T --message M [--jsonl] | import FILE --account SID [--json]: DLT templates',
     load: async () => (await import('./commands/dlt.ts')).dltCommand,
   },
   dnd: {
-    summary: 'dnd import FILE --account SID [--consents]: import DND preferences or consents',
+    summary:
+      'dnd import FILE --account SID [--consents] [--json]: import DND preferences or consents',
     load: async () => (await import('./commands/import.ts')).dndCommand,
   },
   report: {
-    summary: 'report sms --account SID [--since T] [--out FILE] [--summary]: SMS reports',
+    summary: 'report sms --account SID [--since T] [--out FILE] [--summary] [--json]: SMS reports',
     load: async () => (await import('./commands/report.ts')).reportCommand,
   },
   accounts: {
-    summary: 'accounts create --name N --balance RUPEES | topup --sid S --amount RUPEES | list',
+    summary:
+      'accounts create --name N --balance RUPEES | topup --sid S --amount RUPEES | list [--json]',
     load: async () => (await import('./commands/accounts.ts')).accountsCommand,
   },
 };
@@ -78,6 +82,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`callflow ${name}: ${message}\n`);
+    if (rest.includes('--json')) {
+      const { errorBody } = await import('./commands/sms.ts');
+      process.stdout.write(`${JSON.stringify({ error: errorBody(error) })}\n`);
+    }
     return 1;
   }
 }

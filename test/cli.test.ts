@@ -26,6 +26,22 @@ test('sms inspect prints the same object as inspectSms()', () => {
   assert.deepEqual(JSON.parse(r.out), JSON.parse(JSON.stringify(inspectSms(text))));
 });
 
+test('sms inspect --split-graphemes counts as the setting sms.splitGraphemes does', () => {
+  const text = `${'a'.repeat(65)}क्ष${'a'.repeat(66)}`;
+  const standard = JSON.parse(cli(['sms', 'inspect', text]).out);
+  assert.deepEqual(
+    [standard.split, standard.segments, standard.graphemeSegments],
+    ['standard', 2, 3],
+  );
+  const r = cli(['sms', 'inspect', '--split-graphemes', text]);
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(
+    JSON.parse(r.out),
+    JSON.parse(JSON.stringify(inspectSms(text, { splitGraphemes: true }))),
+  );
+  assert.equal(JSON.parse(r.out).segments, 3);
+});
+
 test('sms inspect reads the text from standard input when none is given', () => {
   const r = cli(['sms', 'inspect'], 'hello there\n');
   assert.equal(r.code, 0, r.err);

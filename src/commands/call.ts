@@ -29,7 +29,14 @@ const FINAL = new Set(['delivered', 'undelivered', 'failed']);
 const POLL_MS = 200;
 
 /** The call could not be placed: one line on standard error, exit 1. */
-class CallFailed extends Error {}
+/** The call could not be made; `code` is the API's reason code when it refused the call. */
+class CallFailed extends Error {
+  readonly code: string | null;
+  constructor(message: string, code: string | null = null) {
+    super(message);
+    this.code = code;
+  }
+}
 
 interface Target {
   url: string;
@@ -185,7 +192,10 @@ export async function callCommand(argv: string[]): Promise<number> {
     };
     const placed = await request<CallView>(t, 'POST', '/api/v1/calls?wait=true', script);
     if (placed.status !== 201) {
-      throw new CallFailed(`the call to ${to} was refused: ${refusal(placed.status, placed.json)}`);
+      throw new CallFailed(
+        `the call to ${to} was refused: ${refusal(placed.status, placed.json)}`,
+        (placed.json as { code?: unknown } | null)?.code?.toString() ?? null,
+      );
     }
     const call = placed.json;
     const flow = await request<{ name?: string }>(
@@ -203,6 +213,10 @@ export async function callCommand(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CallFailed) {
       process.stderr.write(`callflow call: ${error.message}\n`);
+      if (values.json) {
+        const body = { error: { code: error.code, message: error.message } };
+        process.stdout.write(`${JSON.stringify(body)}\n`);
+      }
       return 1;
     }
     throw error;

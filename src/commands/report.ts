@@ -3,6 +3,8 @@
  * Detailed report as CSV (as GET /api/v1/reports/sms.csv), written with backpressure in constant
  * memory, to FILE or standard output, with a progress bar on standard error.
  *
+ * With `--json`, the same rows as one JSON array of objects keyed by the CSV's column names.
+ *
  * `callflow report sms --summary [--group-by day|hour|status|...] [--json]`: the summary report
  * (as GET /api/v1/reports/sms/summary), as a table or JSON.
  *
@@ -13,7 +15,7 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CallflowError } from '../errors.ts';
-import { smsCsv } from '../reports/sms-csv.ts';
+import { smsCsv, smsJson } from '../reports/sms-csv.ts';
 import { type SmsSummary, smsSummary, summaryPeriod } from '../reports/summary.ts';
 import { normalizeNumber } from '../sms/index.ts';
 import { SUMMARY_GROUPS } from '../store/summary.ts';
@@ -146,7 +148,8 @@ export async function reportCommand(argv: string[]): Promise<number> {
     const total = counted?.messages ?? 0;
     const progress = createProgress(`report ${values.out ?? '(stdout)'}`, total);
     let written = 0;
-    const csv = smsCsv(store, account, filter, {
+    const format = values.json ? smsJson : smsCsv;
+    const csv = format(store, account, filter, {
       excel: values.excel,
       onRows: (rows) => {
         written = rows;

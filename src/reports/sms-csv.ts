@@ -78,6 +78,25 @@ export function detailedRow(m: Message, timeZone: string, excel: boolean): strin
   ];
 }
 
+/** The report's messages, page by page, newest first. */
+async function* messagePages(
+  store: Store,
+  account: Pick<Account, 'sid'>,
+  filter: MessageFilter,
+  options: SmsCsvOptions,
+): AsyncGenerator<Message[]> {
+  const pageSize = options.pageSize ?? CSV_PAGE_SIZE;
+  let cursor: string | null = null;
+  let rows = 0;
+  do {
+    const page = await store.messages.list(account.sid, filter, cursor, pageSize);
+    rows += page.items.length;
+    cursor = page.nextCursor;
+    yield page.items;
+    options.onRows?.(rows);
+  } while (cursor !== null);
+}
+
 /** The report as CSV text, one chunk per page of messages (the header first). */
 export async function* smsCsv(
   store: Store,
@@ -86,17 +105,35 @@ export async function* smsCsv(
   options: SmsCsvOptions = {},
 ): AsyncGenerator<string> {
   const excel = options.excel ?? true;
-  const pageSize = options.pageSize ?? CSV_PAGE_SIZE;
   yield (excel ? '\ufeff' : '') + csvLine(DETAILED_COLUMNS);
-  let cursor: string | null = null;
-  let rows = 0;
-  do {
-    const page = await store.messages.list(account.sid, filter, cursor, pageSize);
+  for await (const page of messagePages(store, account, filter, options)) {
     let text = '';
-    for (const m of page.items) text += csvLine(detailedRow(m, account.timeZone, excel));
-    rows += page.items.length;
-    cursor = page.nextCursor;
+    for (const m of page) text += csvLine(detailedRow(m, account.timeZone, excel));
     if (text !== '') yield text;
-    options.onRows?.(rows);
-  } while (cursor !== null);
+  }
+}
+
+/**
+ * The same report as one JSON document: an array of objects keyed by the CSV's column names,
+ * streamed a page at a time (`excel` does not apply).
+ */
+export async function* smsJson(
+  store: Store,
+  account: Pick<Account, 'sid' | 'timeZone'>,
+  filter: MessageFilter,
+  options: SmsCsvOptions = {},
+): AsyncGenerator<string> {
+  yield '[';
+  let first = true;
+  for await (const page of messagePages(store, account, filter, options)) {
+    let text = '';
+    for (const m of page) {
+      const row = detailedRow(m, account.timeZone, false);
+      const record = Object.fromEntries(DETAILED_COLUMNS.map((name, i) => [name, row[i]]));
+      text += `${first ? '\n' : ',\n'}${JSON.stringify(record)}`;
+      first = false;
+    }
+    if (text !== '') yield text;
+  }
+  yield ']\n';
 }
