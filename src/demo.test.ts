@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
 import {
   DEMO_ACCOUNT_SID,
   DEMO_APPOINTMENT_EXOPHONE,
@@ -14,7 +14,7 @@ import {
 import { checkBody, matchTemplate } from './dlt/index.ts';
 import { createFlowService } from './flows/service.ts';
 import type { FlowSmsRequest } from './flows/types.ts';
-import { openTestStore, storeKinds } from './store/testing.ts';
+import { describeForStore, openTestStore, storeKinds } from './store/testing.ts';
 
 const templateOf = (id: string) => DEMO_TEMPLATES.find((t) => t.templateId === id)!.content;
 
@@ -35,7 +35,7 @@ test('every demo SMS body matches its template, whatever the call (checkBody: al
 });
 
 for (const kind of storeKinds()) {
-  describe(`demo seed [${kind}]`, () => {
+  describeForStore(kind, `demo seed [${kind}]`, () => {
     test('publishes the demo flows on their ExoPhones once; a call sends an SMS its template accepts', async (t) => {
       const ts = await openTestStore(kind, {
         clock: Object.assign(() => new Date(), { set() {}, advance() {} }),

@@ -4,18 +4,18 @@
  */
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { flowRoutes } from '../src/api/routes/flows.ts';
 import { createSender } from '../src/delivery/send.ts';
 import { createFlowService, type FlowService } from '../src/flows/service.ts';
-import { openTestStore, storeKinds } from '../src/store/testing.ts';
+import { describeForStore, openTestStore, storeKinds } from '../src/store/testing.ts';
 import { type ApiFixture, apiFixture, json } from './api-helpers.ts';
 
 const EXOPHONE = '+914412345678';
 const CALLER = '+919876543210';
 
 for (const kind of storeKinds()) {
-  describe(`flow API [${kind}]`, () => {
+  describeForStore(kind, `flow API [${kind}]`, () => {
     let fx: ApiFixture;
     let service: FlowService;
 

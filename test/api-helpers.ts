@@ -3,7 +3,7 @@
  * CALLFLOW_TEST_DATABASE_URL is set), the real sender, and tenants seeded through the Store.
  */
 
-import { after, before, describe } from 'node:test';
+import { after, before } from 'node:test';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../src/api/app.ts';
 import { issueApiKey } from '../src/api/plugins/auth.ts';
@@ -11,6 +11,7 @@ import type { ApiDeps } from '../src/api/types.ts';
 import { createSender } from '../src/delivery/send.ts';
 import {
   createTestAccount,
+  describeForStore,
   openTestStore,
   storeKinds,
   type TestClock,
@@ -202,7 +203,7 @@ export function describeApi(
   deps: Partial<ApiDeps> = {},
 ): void {
   for (const kind of storeKinds()) {
-    describe(`${title} [${kind}]`, () => {
+    describeForStore(kind, `${title} [${kind}]`, () => {
       let fixture: ApiFixture | undefined;
       before(async () => {
         fixture = await apiFixture(await openTestStore(kind), deps);

@@ -21,7 +21,7 @@ import { createAuthThrottle } from '../src/auth-throttle.ts';
 import { createSender } from '../src/delivery/send.ts';
 import { isReasonCode, REASON_CODES, REASONS } from '../src/errors.ts';
 import { createFlowService, type FlowService } from '../src/flows/service.ts';
-import { openTestStore, storeKinds } from '../src/store/testing.ts';
+import { describeForStore, openTestStore, storeKinds } from '../src/store/testing.ts';
 import type { Store } from '../src/store/types.ts';
 import {
   type ApiFixture,
@@ -152,7 +152,7 @@ describe('API robustness', () => {
   after(() => rmSync(distDir, { recursive: true, force: true }));
 
   for (const kind of storeKinds()) {
-    describe(`[${kind}]`, () => {
+    describeForStore(kind, `[${kind}]`, () => {
       let fx: ApiFixture;
       let service: FlowService;
       let operations: Operation[];

@@ -21,14 +21,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import pg from 'pg';
 import pino from 'pino';
 import { CarrierSimulator } from '../src/carriers/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { type RunningServer, startServer } from '../src/server.ts';
 import { openStore } from '../src/store/index.ts';
-import { storeKinds } from '../src/store/testing.ts';
+import { describeForStore, storeKinds } from '../src/store/testing.ts';
 import type { Store } from '../src/store/types.ts';
 import { seedAccount, smsRequest, waitFor } from './helpers/pipeline.ts';
 
@@ -58,7 +58,7 @@ const withApplicationName = (url: string, name: string) => {
 
 for (const kind of storeKinds()) {
   if (kind !== 'postgres') continue;
-  describe('PostgreSQL connections killed mid-pipeline', () => {
+  describeForStore(kind, 'PostgreSQL connections killed mid-pipeline', () => {
     it('lose no accepted message, charge none twice, and end each once', async (t) => {
       const url = process.env.CALLFLOW_TEST_DATABASE_URL!;
       const schema = `cf_chaos_${process.pid}_${randomBytes(3).toString('hex')}`;

@@ -18,13 +18,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import pg from 'pg';
 import { issueApiKey } from '../src/api/plugins/auth.ts';
 import { CarrierSimulator } from '../src/carriers/simulator.ts';
 import { openStore } from '../src/store/index.ts';
 import {
   createTestAccount,
+  describeForStore,
   seedTestRegistry,
   storeKinds,
   TEST_ENTITY_ID,
@@ -115,7 +116,7 @@ async function stop(child: ChildProcess): Promise<void> {
 
 for (const kind of storeKinds()) {
   if (kind !== 'postgres') continue;
-  describe('scale-out: one API process and two workers on PostgreSQL', () => {
+  describeForStore(kind, 'scale-out: one API process and two workers on PostgreSQL', () => {
     const url = process.env.CALLFLOW_TEST_DATABASE_URL!;
     const schema = `cf_scale_${process.pid}_${randomBytes(3).toString('hex')}`;
     const dir = mkdtempSync(join(tmpdir(), 'callflow-scale-'));

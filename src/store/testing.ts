@@ -2,15 +2,18 @@
  * Stores for tests: a temporary SQLite file always, and PostgreSQL when
  * CALLFLOW_TEST_DATABASE_URL is set, each opened in a fresh schema that cleanup drops. With
  * CALLFLOW_REQUIRE_POSTGRES=1 a missing or unreachable PostgreSQL fails the run (CI must never
- * pass by skipping the PostgreSQL half of the contract). Every store reads a controllable clock.
+ * pass by skipping the PostgreSQL half of the contract). Without either, the PostgreSQL suites are
+ * still registered, as skipped tests that say why and which variable runs them. Every store reads
+ * a controllable clock.
  */
 
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { afterEach, beforeEach, describe } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import pg from 'pg';
 import { CallflowError } from '../errors.ts';
 import { openStore } from './index.ts';
@@ -53,15 +56,60 @@ export interface TestStore {
 
 const PG_URL = () => process.env.CALLFLOW_TEST_DATABASE_URL || undefined;
 
-/** The kinds to test here; throws when PostgreSQL is required but not configured. */
-export function storeKinds(): StoreKind[] {
-  if (PG_URL()) return ['sqlite', 'postgres'];
+/** PostgreSQL's default local address, where a contributor's own server usually listens. */
+const LOCAL_POSTGRES = { host: '127.0.0.1', port: 5432 };
+
+/** Whether something accepts a connection at `address` within a moment. */
+function answers(address: { host: string; port: number }): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(address);
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Asked once per test process, and only when the PostgreSQL tests would be skipped. */
+const localPostgres =
+  PG_URL() === undefined && process.env.CALLFLOW_REQUIRE_POSTGRES !== '1'
+    ? await answers(LOCAL_POSTGRES)
+    : false;
+
+/**
+ * Why the tests of a store kind cannot run here, or false when they can. Throws when PostgreSQL
+ * is required (CALLFLOW_REQUIRE_POSTGRES=1) but not configured.
+ */
+export function storeSkip(kind: StoreKind): string | false {
+  if (kind === 'sqlite' || PG_URL()) return false;
   if (process.env.CALLFLOW_REQUIRE_POSTGRES === '1') {
     throw new Error(
       'CALLFLOW_REQUIRE_POSTGRES=1 but CALLFLOW_TEST_DATABASE_URL is not set: the PostgreSQL contract tests must run.',
     );
   }
-  return ['sqlite'];
+  const { host, port } = LOCAL_POSTGRES;
+  return localPostgres
+    ? `PostgreSQL answers at ${host}:${port}, but CALLFLOW_TEST_DATABASE_URL is not set: set it (e.g. postgres://postgres@${host}:${port}/postgres) to run these tests`
+    : 'CALLFLOW_TEST_DATABASE_URL is not set: set it to a PostgreSQL URL to run these tests';
+}
+
+/** Every store kind; storeSkip says which of them cannot run here. */
+export function storeKinds(): StoreKind[] {
+  storeSkip('postgres');
+  return ['sqlite', 'postgres'];
+}
+
+/**
+ * Declares a suite for one store kind: with `describe` when the kind can run here, otherwise as
+ * one skipped test under the same name that says why (a skipped `describe` would not be counted).
+ */
+export function describeForStore(kind: StoreKind, title: string, body: () => void): void {
+  const skip = storeSkip(kind);
+  if (skip === false) describe(title, body);
+  else test(title, { skip }, () => {});
 }
 
 let schemaCounter = 0;
@@ -140,7 +188,9 @@ export async function openTestStore(
 /** One test store per kind: SQLite always, PostgreSQL when configured. */
 export async function testStores(opts: { clock?: TestClock } = {}): Promise<TestStore[]> {
   const stores: TestStore[] = [];
-  for (const kind of storeKinds()) stores.push(await openTestStore(kind, opts));
+  for (const kind of storeKinds()) {
+    if (storeSkip(kind) === false) stores.push(await openTestStore(kind, opts));
+  }
   return stores;
 }
 
@@ -150,7 +200,7 @@ export async function testStores(opts: { clock?: TestClock } = {}): Promise<Test
  */
 export function describeEachStore(title: string, body: (current: () => TestStore) => void): void {
   for (const kind of storeKinds()) {
-    describe(`${title} [${kind}]`, () => {
+    describeForStore(kind, `${title} [${kind}]`, () => {
       let current: TestStore | undefined;
       beforeEach(async () => {
         current = await openTestStore(kind);

@@ -4,20 +4,17 @@
  */
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import {
   type Browser,
-  browserUnavailable,
+  describeBrowser,
   ensureWebBuilt,
   launchChromium,
   screenshotPath,
 } from './chromium.ts';
 import { applet, signIn } from './helpers.ts';
 import { startTestServer, type TestServer } from './server.ts';
-
-const unavailable = browserUnavailable();
-if (unavailable) console.log(`# skipping the browser tests: ${unavailable}`);
 
 const APPLETS = 200;
 
@@ -55,7 +52,7 @@ async function apiPost(
   return JSON.parse(text) as Record<string, unknown>;
 }
 
-describe('the canvas', { skip: unavailable ?? false }, () => {
+describeBrowser('the canvas', () => {
   let server: TestServer;
   let browser: Browser;
   let page: Page;

@@ -2,14 +2,15 @@
  * Browser-test plumbing: Debian's Chromium driven by playwright-core (never a downloaded browser),
  * a fresh profile per run, and web/dist built when it is missing.
  *
- * Without /usr/bin/chromium the browser tests skip with a message, unless CALLFLOW_REQUIRE_BROWSER=1
- * (CI), when they fail.
+ * Without /usr/bin/chromium each browser suite is registered as a skipped test that says why,
+ * unless CALLFLOW_REQUIRE_BROWSER=1 (CI), when they fail.
  */
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium } from 'playwright-core';
@@ -30,10 +31,20 @@ const FLAGS = [
 /** Why the browser tests cannot run here, or null when they can. Throws when they must. */
 export function browserUnavailable(): string | null {
   if (existsSync(CHROMIUM)) return null;
-  const message = `${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium) to run the browser tests`;
+  const message = `${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium) to run the browser tests (CALLFLOW_REQUIRE_BROWSER=1 makes this a failure)`;
   if (process.env.CALLFLOW_REQUIRE_BROWSER === '1')
     throw new Error(`CALLFLOW_REQUIRE_BROWSER=1 but ${message}`);
   return message;
+}
+
+/**
+ * Declares a browser suite: with `describe` when Chromium is here, otherwise as one skipped test
+ * under the same name that says why (a skipped `describe` would not be counted).
+ */
+export function describeBrowser(title: string, body: () => void): void {
+  const unavailable = browserUnavailable();
+  if (unavailable === null) describe(title, body);
+  else test(title, { skip: unavailable }, () => {});
 }
 
 /**

@@ -6,11 +6,11 @@
  */
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import {
   type Browser,
-  browserUnavailable,
+  describeBrowser,
   ensureWebBuilt,
   launchChromium,
   screenshotPath,
@@ -18,10 +18,7 @@ import {
 import { applet, connectExit, dropApplet, openApplet, signIn } from './helpers.ts';
 import { startTestServer, type TestServer } from './server.ts';
 
-const unavailable = browserUnavailable();
-if (unavailable) console.log(`# skipping the browser tests: ${unavailable}`);
-
-describe('missed-call alert in the Flow Builder', { skip: unavailable ?? false }, () => {
+describeBrowser('missed-call alert in the Flow Builder', () => {
   let server: TestServer;
   let browser: Browser;
   let page: Page;
