@@ -130,9 +130,9 @@ export async function startServer(
         ];
       }
       for (const carrierConfig of carrierConfigs) {
-        const carrier = createCarrier(carrierConfig, {
-          logger: logger.child({ carrier: carrierConfig.name }),
-        });
+        // The carrier names itself on every line it logs (`carrier`); binding it here too would
+        // write the key twice.
+        const carrier = createCarrier(carrierConfig, { logger: logger.child({ part: 'carrier' }) });
         carriers.push(carrier);
       }
     }
