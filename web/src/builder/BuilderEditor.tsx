@@ -77,7 +77,9 @@ export function BuilderEditor({
     return (entityId, templateId) => byKey.get(`${entityId}/${templateId}`);
   }, [registry.templates]);
   const validation = useValidation(doc, templates);
-  const errors = validation.result.errors;
+  // An empty canvas has nothing to check yet: it gets guidance, not "start must not be empty".
+  const empty = Object.keys(doc.applets).length === 0;
+  const errors = empty ? [] : validation.result.errors;
 
   useUndoShortcuts(history.undo, history.redo);
 
@@ -217,11 +219,22 @@ export function BuilderEditor({
             onAdd={addAt}
             onOpen={open}
           />
-          <ValidationList
-            errors={errors}
-            warnings={validation.result.warnings}
-            onOpen={openFromList}
-          />
+          {empty ? (
+            <div className="canvas-empty" data-testid="canvas-empty">
+              <p className="canvas-empty-title">This flow has no applets yet.</p>
+              <p>
+                Drag an applet from the palette onto the canvas (or select one there and press
+                Enter): the first one you add is where calls start. Then drag from an applet's exits
+                to the next applet.
+              </p>
+            </div>
+          ) : (
+            <ValidationList
+              errors={errors}
+              warnings={validation.result.warnings}
+              onOpen={openFromList}
+            />
+          )}
         </div>
         {openId && openApplet ? (
           <PropertiesPanel

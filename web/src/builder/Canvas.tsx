@@ -20,6 +20,7 @@ import {
 import {
   type DragEvent,
   type KeyboardEvent,
+  type RefObject,
   useCallback,
   useEffect,
   useRef,
@@ -42,6 +43,27 @@ export const APPLET_MIME = 'application/x-callflow-applet';
 const nodeTypes = { applet: AppletNode };
 const DELETE_KEYS = ['Delete', 'Backspace'];
 const PRO_OPTIONS = { hideAttribution: true };
+/**
+ * Narrowest canvas that shows the minimap (200 px wide) beside the zoom controls with room to
+ * work: a side panel open on a small screen leaves less, and the minimap would cover the canvas
+ * and slide under the panels.
+ */
+export const MINIMAP_MIN_CANVAS_WIDTH = 560;
+
+/** The width of an element, kept up to date as it resizes. */
+function useWidth(ref: RefObject<HTMLElement | null>): number | null {
+  const [width, setWidth] = useState<number | null>(null);
+  useEffect(() => {
+    const element = ref.current;
+    if (!element) return;
+    const observer = new ResizeObserver(([entry]) => {
+      if (entry) setWidth(entry.contentRect.width);
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [ref]);
+  return width;
+}
 
 export interface CanvasProps {
   doc: FlowDocument;
@@ -65,6 +87,9 @@ export function Canvas({ doc, types, issues, run, edit, onAdd, onOpen }: CanvasP
   const [edges, setEdges] = useState<Edge[]>([]);
   // Fit an existing flow into view once; a new flow keeps its viewport, so drops land where aimed.
   const fitOnOpen = useRef(Object.keys(doc.applets).length > 0).current;
+  const box = useRef<HTMLDivElement>(null);
+  const width = useWidth(box);
+  const showMinimap = width === null || width >= MINIMAP_MIN_CANVAS_WIDTH;
 
   useEffect(() => {
     setNodes((prev) => reconcileNodes(prev, doc, types, issues, run, cache));
@@ -156,6 +181,7 @@ export function Canvas({ doc, types, issues, run, edit, onAdd, onOpen }: CanvasP
   return (
     // biome-ignore lint/a11y/noStaticElementInteractions: it only passes Enter on from the focusable applets inside.
     <div
+      ref={box}
       className="canvas"
       onDragOver={onDragOver}
       onDrop={onDrop}
@@ -183,11 +209,13 @@ export function Canvas({ doc, types, issues, run, edit, onAdd, onOpen }: CanvasP
       >
         <Background gap={20} />
         <Controls showInteractive={false} />
-        <MiniMap
-          pannable
-          zoomable
-          nodeColor={(n) => APPEARANCE[(n as AppletNodeType).data.type]?.color ?? '#888'}
-        />
+        {showMinimap ? (
+          <MiniMap
+            pannable
+            zoomable
+            nodeColor={(n) => APPEARANCE[(n as AppletNodeType).data.type]?.color ?? '#888'}
+          />
+        ) : null}
       </ReactFlow>
     </div>
   );
