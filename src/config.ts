@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Static, Type } from 'typebox';
 import Value from 'typebox/value';
+import { RouteSchema, routingProblems } from './carriers/routing.ts';
 import { SmppCarrierConfigSchema } from './carriers/smpp/config.ts';
 
 const Role = Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')]);
@@ -30,6 +31,11 @@ export const ConfigSchema = Type.Object({
   databaseSchema: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,50}$' })),
   /** SMPP carriers; none configured means the built-in carrier simulator is used. */
   carriers: Type.Array(SmppCarrierConfigSchema, { default: [] }),
+  /**
+   * Carrier routing, ordered: the first route whose match fits a message decides. Absent: every
+   * carrier, failover in list order. The starting state only (see docs/operations.md).
+   */
+  routes: Type.Optional(Type.Array(RouteSchema)),
   simulator: Type.Object(
     {
       /** SMPP port of the built-in simulator; 0 picks a free one. */
@@ -72,6 +78,8 @@ export const ConfigSchema = Type.Object({
       validitySeconds: Type.Integer({ minimum: 1, default: 86_400 }),
       /** Longest validity a request may ask for, seconds. */
       maxValiditySeconds: Type.Integer({ minimum: 1, default: 259_200 }),
+      /** How often a worker reads carriers and routes changed by another process, milliseconds. */
+      carrierSyncMs: Type.Integer({ minimum: 100, default: 2000 }),
       /** Region of numbers written without a country code. */
       defaultRegion: Type.String({ minLength: 2, maxLength: 2, default: 'IN' }),
     },
@@ -222,6 +230,13 @@ export function loadConfig(options: {
   );
   const unknown = Object.keys(raw).filter((k) => !(k in ConfigSchema.properties));
   for (const key of unknown) problems.push(`  ${key}: is not a setting callflow knows`);
+  if (problems.length === 0) {
+    const config = withDefaults as Config;
+    const names = config.carriers.map((c) => c.name);
+    if (new Set(names).size !== names.length)
+      problems.push('  carriers: two carriers share a name');
+    for (const p of routingProblems(config.routes ?? [], names)) problems.push(`  routes: ${p}`);
+  }
   if (problems.length > 0) {
     throw new ConfigError(
       `invalid configuration${file ? ` (file ${file})` : ''}:\n${problems.join('\n')}\nSee docs/configuration.md for every setting, its default and unit.`,

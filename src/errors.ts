@@ -261,6 +261,12 @@ export const REASONS = {
       'The message could not be submitted within its validity period; the debit was refunded.',
     exotel: failed(24990, 'Expired'),
   },
+  NO_ROUTE: {
+    kind: 'refusal',
+    meaning:
+      'No route of the carrier routing fits the message (its SMS type, number, account or sender ID); nothing was charged.',
+    exotel: failed(23030, 'Unavailable route'),
+  },
 
   // Carrier
   CARRIER_THROTTLED: {

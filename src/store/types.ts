@@ -21,9 +21,11 @@
  */
 
 import type { ReasonCode } from '../errors.ts';
+import type { AdminsRepo, CarriersRepo } from './carrier-types.ts';
 import type { CallsRepo, FlowsRepo, NumbersRepo } from './flow-types.ts';
 import type { MessageSummaryQuery, MessageSummaryRow } from './summary.ts';
 
+export type * from './carrier-types.ts';
 export type * from './flow-types.ts';
 export type {
   MessageSummaryQuery,
@@ -546,6 +548,9 @@ export interface Store {
   readonly flows: FlowsRepo;
   readonly numbers: NumbersRepo;
   readonly calls: CallsRepo;
+  /** Carriers and routes managed while running, and admin credentials (carrier-types.ts). */
+  readonly carriers: CarriersRepo;
+  readonly admins: AdminsRepo;
   /** Applies pending migrations; refuses (STORE_TOO_NEW) when the database is newer than the code. */
   migrate(): Promise<{ from: number; to: number }>;
   /** Wakes workers: NOTIFY on PostgreSQL, an in-process event on SQLite. */

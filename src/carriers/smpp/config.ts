@@ -112,6 +112,19 @@ export const SmppCarrierConfigSchema = Type.Object(
     destTon: Type.Optional(AddressByte),
     destNpi: Type.Optional(AddressByte),
     receiptIdFormat: Type.Optional(ReceiptIdFormatSchema),
+    pricePaise: Type.Optional(
+      Type.Object(
+        {
+          transactional: Type.Optional(Type.Integer({ minimum: 0 })),
+          service: Type.Optional(Type.Integer({ minimum: 0 })),
+          promotional: Type.Optional(Type.Integer({ minimum: 0 })),
+        },
+        {
+          additionalProperties: false,
+          description: 'what the carrier charges per segment, by SMS type (reports only)',
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -9,6 +9,7 @@ import type { Store } from '../types.ts';
 import { pgAccounts } from './accounts.ts';
 import type { Batches } from './batch.ts';
 import { pgCallbacks } from './callbacks.ts';
+import { pgAdmins, pgCarriers } from './carriers.ts';
 import { createListener, migratePostgres, openPostgres } from './db.ts';
 import { pgDlt } from './dlt.ts';
 import { pgDnd } from './dnd.ts';
@@ -67,6 +68,8 @@ export async function createPostgresStore(opts: {
     flows: pgFlows(db),
     numbers: pgNumbers(db),
     calls: pgCalls(db),
+    carriers: pgCarriers(db),
+    admins: pgAdmins(db),
     migrate: () => migratePostgres(db),
     notify(channel) {
       events.emit(channel);

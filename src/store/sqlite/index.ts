@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Store } from '../types.ts';
 import { sqliteAccounts } from './accounts.ts';
 import { sqliteCallbacks } from './callbacks.ts';
+import { sqliteAdmins, sqliteCarriers } from './carriers.ts';
 import { migrateSqlite, openSqlite } from './db.ts';
 import { sqliteDlt } from './dlt.ts';
 import { sqliteDnd } from './dnd.ts';
@@ -44,6 +45,8 @@ export function createSqliteStore(opts: { file: string; clock?: () => Date }): S
     flows: sqliteFlows(db),
     numbers: sqliteNumbers(db),
     calls: sqliteCalls(db),
+    carriers: sqliteCarriers(db),
+    admins: sqliteAdmins(db),
     async migrate() {
       return migrateSqlite(db);
     },

@@ -1,0 +1,37 @@
+-- Carriers and routes managed while running, and the admin credentials that manage them.
+-- Keep in step with ../../sqlite/migrations/004_carriers.sql.
+
+CREATE TABLE carriers (
+  name TEXT PRIMARY KEY,
+  position INTEGER NOT NULL UNIQUE,
+  config jsonb NOT NULL,
+  enabled boolean NOT NULL DEFAULT true,
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL
+);
+
+CREATE TABLE routes (
+  position INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  definition jsonb NOT NULL
+);
+
+-- One row: the routing version, and when the config file's carriers and routes were written.
+CREATE TABLE routing_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  version bigint NOT NULL,
+  seeded_at timestamptz
+);
+INSERT INTO routing_state (id, version, seeded_at) VALUES (1, 0, NULL);
+
+CREATE TABLE admin_keys (
+  id TEXT PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  token_hash TEXT NOT NULL,
+  label TEXT NOT NULL,
+  created_at timestamptz NOT NULL,
+  revoked_at timestamptz
+);
+
+-- Usage by carrier over a recent time range (the Carriers page).
+CREATE INDEX messages_submitted ON messages (submitted_at) WHERE submitted_at IS NOT NULL;
