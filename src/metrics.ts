@@ -7,7 +7,8 @@
  *   oldest due message, callbacks waiting or given up) and from this process's carriers (bind
  *   state, parts in flight, parts submitted and throttled since start);
  * - counters and a histogram fed by events through this object: `submitted(parts)` from the
- *   delivery worker, `receiptLatency(seconds)` when a receipt makes a message final,
+ *   delivery worker, `receiptLatency(seconds)` and `delivery(carrier, status, seconds)` when a
+ *   receipt makes a message final (delivery rate and time to delivery by carrier),
  *   `callbackFailed()` per failed callback attempt, `callCompleted(flowId)` from the flow runtime.
  */
 
@@ -29,6 +30,8 @@ export interface Metrics {
   submitted(parts: number, carrier?: string): void;
   /** Time from submit to the final delivery receipt, seconds. */
   receiptLatency(seconds: number): void;
+  /** A message of this carrier ended (delivered or undelivered), `seconds` after its submit. */
+  delivery(carrier: string, status: MessageStatus, seconds: number): void;
   /** One failed status-callback attempt. */
   callbackFailed(): void;
   /** A call finished in a flow. */
@@ -178,6 +181,19 @@ export function createMetrics(source: MetricsSource): Metrics {
     buckets: RECEIPT_LATENCY_BUCKETS,
     registers: [registry],
   });
+  const deliveries = new Counter({
+    name: 'callflow_carrier_deliveries_total',
+    help: 'Messages ended by a final receipt, by carrier and outcome (delivered or undelivered); delivered / all gives the delivery rate',
+    labelNames: ['carrier', 'status'],
+    registers: [registry],
+  });
+  const deliverySeconds = new Histogram({
+    name: 'callflow_carrier_delivery_seconds',
+    help: 'Time from submit to the delivered receipt, by carrier (time to delivery)',
+    labelNames: ['carrier'],
+    buckets: RECEIPT_LATENCY_BUCKETS,
+    registers: [registry],
+  });
   const callbackFailures = new Counter({
     name: 'callflow_callback_failures_total',
     help: 'Status callback attempts that failed (a non-2xx answer, a timeout, a refused connection)',
@@ -203,6 +219,12 @@ export function createMetrics(source: MetricsSource): Metrics {
     },
     receiptLatency(seconds) {
       if (Number.isFinite(seconds) && seconds >= 0) latency.observe(seconds);
+    },
+    delivery(carrier, status, seconds) {
+      if (status !== 'delivered' && status !== 'undelivered') return;
+      deliveries.inc({ carrier, status });
+      if (status === 'delivered' && Number.isFinite(seconds) && seconds >= 0)
+        deliverySeconds.observe({ carrier }, seconds);
     },
     callbackFailed() {
       callbackFailures.inc();

@@ -19,16 +19,21 @@ import Fastify, {
 } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './api/app.ts';
+import { createAdminAuth } from './api/plugins/admin.ts';
 import { loadSessionSecret } from './api/plugins/session.ts';
+import { adminRoutes } from './api/routes/carriers.ts';
 import { flowRoutes } from './api/routes/flows.ts';
 import { metricsRoutes } from './api/routes/metrics.ts';
 import { webAppDeps } from './api/routes/web.ts';
 import type { Authenticator } from './api/types.ts';
 import { createAuthThrottle } from './auth-throttle.ts';
 import { CarrierSimulator, createCarrier } from './carriers/index.ts';
+import type { SmppCarrierConfig } from './carriers/smpp/config.ts';
 import type { Carrier } from './carriers/types.ts';
 import type { Config } from './config.ts';
 import { type CallbackDispatcher, createCallbackDispatcher } from './delivery/callbacks.ts';
+import { type CarrierPool, createCarrierPool } from './delivery/carrier-pool.ts';
+import { loadInForce } from './delivery/carrier-state.ts';
 import { createSender } from './delivery/send.ts';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
 import { type DemoCredentials, seedDemo } from './demo.ts';
@@ -45,7 +50,10 @@ export interface RunningServer {
   url: string | null;
   app: FastifyInstance | null;
   simulator: CarrierSimulator | null;
-  carriers: Carrier[];
+  /** This process's carrier binds (draining ones included), as they are now. */
+  readonly carriers: Carrier[];
+  /** The carriers and routes managed while running; null in a process that delivers nothing. */
+  pool: CarrierPool | null;
   worker: DeliveryWorker | null;
   flows: FlowService | null;
   demo: DemoCredentials | null;
@@ -97,13 +105,15 @@ export async function startServer(
   try {
     const demo = options.demo ? await seedDemo(store, { dataDir: config.dataDir }) : null;
 
-    // Carriers: the configured ones, or the built-in simulator on loopback.
+    // Carriers and routes: the file's, with the changes made while running over them
+    // (delivery/carrier-state.ts); the built-in simulator on loopback when there are none.
+    const inForce = await loadInForce(store, config);
     let simulator: CarrierSimulator | null = null;
-    const carriers: Carrier[] = [];
+    let pool: CarrierPool | null = null;
     const delivers = role === 'all' || role === 'worker';
     if (delivers) {
-      let carrierConfigs = config.carriers;
-      if (carrierConfigs.length === 0) {
+      const fixed: SmppCarrierConfig[] = [];
+      if (inForce.carriers.length === 0) {
         simulator = new CarrierSimulator({
           port: config.simulator.port,
           systemId: config.simulator.systemId,
@@ -117,30 +127,33 @@ export async function startServer(
         const { port } = await simulator.start();
         stops.push(() => simulator!.stop());
         logger.info({ port }, 'carrier simulator listening on loopback');
-        carrierConfigs = [
-          {
-            name: 'simulator',
-            host: '127.0.0.1',
-            port,
-            systemId: config.simulator.systemId,
-            password: config.simulator.password,
-            window: 50,
-            segmentsPerSecond: 5000,
-          },
-        ];
+        fixed.push({
+          name: 'simulator',
+          host: '127.0.0.1',
+          port,
+          systemId: config.simulator.systemId,
+          password: config.simulator.password,
+          window: 50,
+          segmentsPerSecond: 5000,
+        });
       }
-      for (const carrierConfig of carrierConfigs) {
+      pool = createCarrierPool({
+        store,
+        syncMs: config.delivery.carrierSyncMs,
+        file: config,
+        fixed,
+        logger: logger.child({ part: 'carriers' }),
         // The carrier names itself on every line it logs (`carrier`); binding it here too would
         // write the key twice.
-        const carrier = createCarrier(carrierConfig, { logger: logger.child({ part: 'carrier' }) });
-        carriers.push(carrier);
-      }
+        createCarrier: (c) => createCarrier(c, { logger: logger.child({ part: 'carrier' }) }),
+      });
     }
+    const carriers = () => (pool ? [...pool.all()] : []);
 
     // One registry per process: the worker, callbacks and flows feed it; /metrics reads it.
     const metrics = createMetrics({
       store,
-      carriers: () => carriers.map((c) => c.status()),
+      carriers: () => carriers().map((c) => c.status()),
       clock,
     });
 
@@ -160,10 +173,10 @@ export async function startServer(
     // receipt that arrives on a fresh bind goes unhandled.
     let worker: DeliveryWorker | null = null;
     let dispatcher: CallbackDispatcher | null = null;
-    if (delivers) {
+    if (pool) {
       worker = createDeliveryWorker({
         store,
-        carriers,
+        carriers: pool,
         clock,
         logger: logger.child({ part: 'delivery' }),
         metrics,
@@ -207,11 +220,10 @@ export async function startServer(
         },
       });
       await worker.start();
-      for (const carrier of carriers) await carrier.start();
+      await pool.start();
       // Stops run in reverse: the worker drains before the carriers unbind.
-      stops.push(async () => {
-        for (const carrier of carriers) await carrier.stop();
-      });
+      const started = pool;
+      stops.push(() => started.stop());
       stops.push(() => worker!.stop());
       await dispatcher.start();
       stops.push(() => dispatcher!.stop());
@@ -219,7 +231,7 @@ export async function startServer(
 
     // Ready when every carrier of this process is bound (a process without carriers always is).
     const readiness = async () => {
-      const states = carriers.map((c) => c.status());
+      const states = (pool?.active() ?? []).map((c) => c.status());
       return {
         ready: states.every((s) => s.state === 'bound'),
         carriers: states.map((s) => ({ name: s.name, state: s.state, ready: s.state === 'bound' })),
@@ -256,6 +268,17 @@ export async function startServer(
         authThrottle,
       });
       const authenticators: Authenticator[] = [...web.authenticators];
+      const admin = adminRoutes({
+        store,
+        file: config,
+        auth: createAdminAuth({
+          store,
+          secret: loadSessionSecret({ dataDir: config.dataDir }),
+          now: () => clock().getTime(),
+        }),
+        ...(pool && { control: pool }),
+        clock,
+      });
       app = await buildApp({
         store,
         sender,
@@ -270,6 +293,7 @@ export async function startServer(
         authThrottle,
         extraRoutes: [
           flowRoutes({ service: flows, store }),
+          admin,
           ...web.extraRoutes,
           ...(options.extraRoutes ?? []),
         ],
@@ -313,7 +337,10 @@ export async function startServer(
       url,
       app,
       simulator,
-      carriers,
+      get carriers() {
+        return carriers();
+      },
+      pool,
       worker,
       flows,
       demo,

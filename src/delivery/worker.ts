@@ -4,10 +4,15 @@
  * records the result; it also applies the carriers' delivery receipts.
  *
  * Outcomes of a submit:
- * - accepted: `submitted`, with one carrier message ID per part;
- * - transient (throttled, unavailable, timeout): back to `queued` with exponential backoff and
- *   jitter; when the next attempt would fall past the message's validity it fails EXPIRED, refunded;
- * - CARRIER_REJECTED: `failed`, refunded — a refused submit_sm means the message was not sent.
+ * - accepted: `submitted`, with one carrier message ID per part and the carrier's name;
+ * - transient (throttled, unavailable, timeout): tried at once on the route's next carrier; when
+ *   none of them took it, back to `queued` with exponential backoff and jitter; when the next
+ *   attempt would fall past the message's validity it fails EXPIRED, refunded;
+ * - CARRIER_REJECTED: `failed`, refunded — a refused submit_sm means the message was not sent, and
+ *   another carrier is not tried.
+ *
+ * Routing (src/carriers/routing.ts) picks the carriers a message may go to, after the checks and
+ * before the debit: a message that no route fits fails NO_ROUTE and costs nothing.
  *
  * A message reclaimed in `sending` (its worker died after the debit) is resubmitted without a
  * second debit or second check; that is the one window for a duplicate (a lost submit_sm_resp).
@@ -19,11 +24,13 @@
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Carrier, DeliveryReceipt } from '../carriers/types.ts';
+import type { Route } from '../carriers/routing.ts';
+import type { Carrier, DeliveryReceipt, SubmitOutcome } from '../carriers/types.ts';
 import type { ReasonCode } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { RECEIPT_TIMEOUT_DETAIL } from '../store/receipts.ts';
 import { type DebitResult, FINAL_STATUSES, type Message, type Store } from '../store/types.ts';
+import { type CarrierSource, staticCarriers } from './carrier-pool.ts';
 import { createChecks } from './checks.ts';
 import {
   backoffMs,
@@ -73,18 +80,21 @@ export interface DeliveryWorker {
 
 export function createDeliveryWorker(deps: {
   store: Store;
-  carriers: Carrier[];
+  /** A fixed list (every carrier, failover in order), or a pool managed while running. */
+  carriers: Carrier[] | CarrierSource;
   clock?: () => Date;
   config?: Partial<DeliveryConfig>;
   logger?: DeliveryLogger;
   /** For tests: the random source of the retry jitter. */
   random?: () => number;
   /** Told of accepted submits and of receipts that end a message (Prometheus metrics). */
-  metrics?: Pick<Metrics, 'submitted' | 'receiptLatency'>;
+  metrics?: Pick<Metrics, 'submitted' | 'receiptLatency' | 'delivery'>;
 }): DeliveryWorker {
   const config: DeliveryConfig = { ...DEFAULT_DELIVERY_CONFIG, ...deps.config };
   validatePromoWindow(config.promoWindow);
-  const { store, carriers } = deps;
+  const { store } = deps;
+  const source = Array.isArray(deps.carriers) ? staticCarriers(deps.carriers) : deps.carriers;
+  const carriers = () => source.active();
   const clock = deps.clock ?? (() => new Date());
   const logger = deps.logger ?? silentLogger;
   const random = deps.random ?? Math.random;
@@ -105,7 +115,7 @@ export function createDeliveryWorker(deps: {
   let purgeTimer: NodeJS.Timeout | undefined;
   let receiptTimer: NodeJS.Timeout | undefined;
 
-  const freeWindow = () => carriers.reduce((n, c) => n + Math.max(0, roomOf(c)), 0);
+  const freeWindow = () => carriers().reduce((n, c) => n + Math.max(0, roomOf(c)), 0);
   /**
    * At most the windows of the bound carriers ahead, so a message claimed ahead waits about one
    * round trip, and nothing is claimed while no carrier is up.
@@ -113,7 +123,7 @@ export function createDeliveryWorker(deps: {
   const claimAhead = () =>
     Math.min(
       config.claimAhead,
-      carriers.reduce((n, c) => {
+      carriers().reduce((n, c) => {
         const s = c.status();
         return s.state === 'bound' ? n + s.window : n;
       }, 0),
@@ -243,9 +253,9 @@ export function createDeliveryWorker(deps: {
   const roomOf = (c: Carrier) =>
     Math.min(c.availableWindow(), c.status().window - (holding.get(c) ?? 0));
 
-  /** A carrier with room, held for the caller, who must give it back with `giveBack`. */
-  function takeRoom(): Carrier | undefined {
-    const c = carriers.find((x) => roomOf(x) > 0);
+  /** The first of `candidates` with room, held for the caller, who must give it back with `giveBack`. */
+  function takeRoomOf(candidates: readonly Carrier[]): Carrier | undefined {
+    const c = candidates.find((x) => roomOf(x) > 0);
     if (c) holding.set(c, (holding.get(c) ?? 0) + 1);
     return c;
   }
@@ -253,19 +263,26 @@ export function createDeliveryWorker(deps: {
   /** The outcome of a submit is recorded: its room is free; wakes as many waiters as fit. */
   function giveBack(c: Carrier) {
     holding.set(c, (holding.get(c) ?? 1) - 1);
-    let room = carriers.reduce((n, x) => n + Math.max(0, roomOf(x)), 0);
+    let room = carriers().reduce((n, x) => n + Math.max(0, roomOf(x)), 0);
     while (room-- > 0 && roomWaiters.length > 0) roomWaiters.shift()!();
   }
 
   /**
-   * A carrier with room, held, waiting boundedly for one. Waiters are served in order: one is
-   * woken when room is given back, or after 10 ms in case room came otherwise (a reconnect).
+   * One of `candidates()` with room (the first in their order), held, waiting boundedly for one.
+   * Waiters are served in order: one is woken when room is given back, or after 10 ms in case
+   * room came otherwise (a reconnect). `candidates` is read again at each try: carriers come and
+   * go while running. With `onlyIfBound`, gives up at once when no candidate is bound.
    */
-  async function carrierWithRoom(): Promise<Carrier | undefined> {
+  async function carrierWithRoom(
+    candidates: () => Carrier[],
+    onlyIfBound = false,
+  ): Promise<Carrier | undefined> {
     const deadline = Date.now() + config.windowWaitMs;
+    const takeRoom = () => takeRoomOf(candidates());
     for (;;) {
       const c = roomWaiters.length === 0 ? takeRoom() : undefined;
       if (c || Date.now() >= deadline || stopping) return c;
+      if (onlyIfBound && !candidates().some((x) => x.status().state === 'bound')) return undefined;
       await new Promise<void>((resolve) => {
         const woken = () => {
           clearTimeout(timer);
@@ -293,22 +310,27 @@ export function createDeliveryWorker(deps: {
       return;
     }
     let prepared: { to: string; parts: string[]; encoding: 'GSM-7' | 'UCS-2' };
+    let route: Route | undefined;
     if (m.status === 'sending' || m.pricePaise !== null) debits.skip();
     if (m.status === 'sending') {
       // Checked and paid by a worker that died before it recorded the submit.
       const p = checks.prepare(m);
       if (p.ok !== true) return fail(m, p.code, p.detail);
       prepared = p;
+      route = routeOf(m, p.to);
+      if (!route) return fail(m, 'NO_ROUTE', noRouteDetail(m, p.to));
     } else {
       const outcome = await checks.check(m, now);
+      if (outcome.ok === true) route = routeOf(m, outcome.to);
       // The batch's debit waits for no message that will not be debited.
-      if (outcome.ok !== true || stopping) debits.skip();
+      if (outcome.ok !== true || !route || stopping) debits.skip();
       if (outcome.ok === false) return fail(m, outcome.code, outcome.detail);
       if (outcome.ok === 'wait') {
         if (outcome.until >= m.validUntil) return fail(m, outcome.code, outcome.detail);
         await store.messages.requeue(m.sid, id, outcome.until, outcome.code, outcome.detail);
         return;
       }
+      if (!route) return fail(m, 'NO_ROUTE', noRouteDetail(m, outcome.to));
       if (stopping) return store.messages.release(m.sid, id);
       if (m.pricePaise === null) {
         const debit = await debits.debit(m.sid, outcome.pricePaise);
@@ -325,38 +347,84 @@ export function createDeliveryWorker(deps: {
       }
       prepared = outcome;
     }
-    await submit({ ...m, status: 'sending' }, prepared, handedOver);
+    await submit({ ...m, status: 'sending' }, prepared, route, handedOver);
   }
 
+  function routeOf(m: Message, to: string): Route | undefined {
+    return source
+      .router()
+      .routeFor({ smsType: m.smsType, to, accountSid: m.accountSid, senderId: m.senderId });
+  }
+
+  function noRouteDetail(m: Message, to: string): string {
+    return `No route fits a ${m.smsType} message to ${to} from ${m.senderId} (account ${m.accountSid}).`;
+  }
+
+  /**
+   * Submits to the route's carriers in the route's order: the first with room takes it; after a
+   * transient failure the next one is tried at once; back to the queue only when none took it.
+   */
   async function submit(
     m: Message,
     p: { to: string; parts: string[]; encoding: 'GSM-7' | 'UCS-2' },
+    route: Route,
     handedOver: () => void,
   ) {
-    const carrier = await carrierWithRoom();
-    if (stopping && !carrier) return store.messages.release(m.sid, id);
-    if (!carrier) {
-      // A carrier that is bound but busy (a slow throughput limit) costs the message no attempt:
-      // it goes back to the queue as it was and is claimed again. One that is down is a retry.
-      if (carriers.some((c) => c.status().state === 'bound')) {
-        return store.messages.release(m.sid, id);
+    const order = source.router().order(route);
+    const tried = new Set<string>();
+    const candidates = () => {
+      const active = carriers();
+      return order
+        .filter((name) => !tried.has(name))
+        .map((name) => active.find((c) => c.name === name))
+        .filter((c) => c !== undefined);
+    };
+    let last: Extract<SubmitOutcome, { transient: true }> | undefined;
+    for (;;) {
+      // After a transient failure, the next carrier is worth a wait only if it is up.
+      const carrier = await carrierWithRoom(candidates, last !== undefined);
+      if (stopping && !carrier) return store.messages.release(m.sid, id);
+      if (!carrier) {
+        if (last) return retryLater(m, last.code, last.detail);
+        // A carrier that is bound but busy (a slow throughput limit) costs the message no
+        // attempt: it goes back to the queue as it was and is claimed again. One that is down is
+        // a retry.
+        if (candidates().some((c) => c.status().state === 'bound')) {
+          return store.messages.release(m.sid, id);
+        }
+        return retryLater(
+          m,
+          'CARRIER_UNAVAILABLE',
+          `No carrier of route ${route.name} had room in its window.`,
+        );
       }
-      return retryLater(m, 'CARRIER_UNAVAILABLE', 'No carrier had room in its window.');
-    }
-    try {
-      handedOver();
-      await submitAndRecord(carrier, m, p);
-    } finally {
-      giveBack(carrier);
+      let result: SubmitOutcome;
+      try {
+        handedOver();
+        result = await submitTo(carrier, m, p);
+        if (!result.ok && result.transient) {
+          tried.add(carrier.name);
+          last = result;
+          logger.debug(
+            { sid: m.sid, carrier: carrier.name, code: result.code },
+            'transient failure; trying the next carrier of the route',
+          );
+          continue;
+        }
+        await record(carrier, m, p, result);
+        return;
+      } finally {
+        giveBack(carrier);
+      }
     }
   }
 
-  async function submitAndRecord(
+  function submitTo(
     carrier: Carrier,
     m: Message,
     p: { to: string; parts: string[]; encoding: 'GSM-7' | 'UCS-2' },
-  ) {
-    const result = await carrier.submit({
+  ): Promise<SubmitOutcome> {
+    return carrier.submit({
       messageId: m.sid,
       to: p.to,
       senderId: m.senderId,
@@ -366,14 +434,21 @@ export function createDeliveryWorker(deps: {
       dltTemplateId: m.dltTemplateId,
       validitySeconds: Math.max(1, Math.ceil((m.validUntil.getTime() - clock().getTime()) / 1000)),
     });
+  }
+
+  /** Records an accepted submit or a permanent rejection (a transient one never gets here). */
+  async function record(
+    carrier: Carrier,
+    m: Message,
+    p: { parts: string[] },
+    result: SubmitOutcome,
+  ) {
     if (result.ok) {
       stats.submitted++;
       deps.metrics?.submitted(p.parts.length, result.carrier);
       const after = await recordSubmit(m, result.carrier, partIds(m, result.carrierMessageIds));
       await notifyCallbacks(after);
-    } else if (result.transient) {
-      await retryLater(m, result.code, result.detail);
-    } else {
+    } else if (!result.transient) {
       const status = `command_status 0x${result.commandStatus.toString(16).padStart(8, '0')}`;
       await fail(m, 'CARRIER_REJECTED', `${status}: ${result.detail}`);
     }
@@ -421,7 +496,9 @@ export function createDeliveryWorker(deps: {
     stats.receipts++;
     const done = result.message;
     if (result.applied && done?.submittedAt && done.doneAt) {
-      deps.metrics?.receiptLatency((done.doneAt.getTime() - done.submittedAt.getTime()) / 1000);
+      const seconds = (done.doneAt.getTime() - done.submittedAt.getTime()) / 1000;
+      deps.metrics?.receiptLatency(seconds);
+      deps.metrics?.delivery(done.carrier ?? r.carrier, done.status, seconds);
     }
     if (result.applied) await notifyCallbacks(result.message);
   }
@@ -475,7 +552,7 @@ export function createDeliveryWorker(deps: {
   function receive() {
     if (receiving) return;
     receiving = true;
-    for (const c of carriers) c.onReceipt(onReceipt);
+    source.onReceipt(onReceipt);
   }
 
   return {

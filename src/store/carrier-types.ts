@@ -1,13 +1,14 @@
 /**
- * What the store keeps of the carrier side, managed while running: the carriers (their SMPP
- * settings and whether they take messages), the routing table, and the admin credentials that
- * may change them. One module per dialect (`carriers.ts`) implements it.
+ * What the store keeps of carriers and routes changed while running, and the admin credentials
+ * that change them. One module per dialect (`carriers.ts`) implements it.
  *
  * Glossary:
- * - routing version: a counter raised by every change to carriers or routes, so a running worker
- *   notices a change made by another process with one cheap read.
- * - seeded: the config file's carriers and routes were written once, on the first start; from
- *   then on the store is the truth (docs/operations.md).
+ * - carrier record: a carrier changed while running. It overrides the config file's carrier of
+ *   the same name (settings, enabled), adds one the file does not have, or (removed) takes one
+ *   out. A carrier no record names runs as the file says (src/delivery/carrier-state.ts).
+ * - routes set: once routes were set while running, the stored table replaces the file's.
+ * - routing version: a counter raised by every change, so a running worker notices a change made
+ *   by another process with one cheap read.
  * - usage: per carrier, what became of the messages it took in a time range (by submit time).
  */
 
@@ -20,6 +21,8 @@ export interface CarrierRecord {
   config: SmppCarrierConfig;
   /** A disabled carrier takes no new messages and is unbound once its window has drained. */
   enabled: boolean;
+  /** Taken out while running (the file's carrier of this name no longer runs). */
+  removed: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -52,28 +55,17 @@ export interface AdminKey {
 }
 
 export interface CarriersRepo {
-  /** In the order they were added (the failover order when there are no routes). */
+  /** Every record, removed ones included, in the order they were first written. */
   list(): Promise<CarrierRecord[]>;
   get(name: string): Promise<CarrierRecord | undefined>;
-  /** Throws CONFLICT when a carrier has that name. */
-  create(config: SmppCarrierConfig, enabled: boolean): Promise<CarrierRecord>;
-  /** Undefined when there is no such carrier. The name cannot change. */
-  update(
-    name: string,
-    patch: { config?: SmppCarrierConfig; enabled?: boolean },
-  ): Promise<CarrierRecord | undefined>;
-  /** Throws CONFLICT while a route names it; false when there is no such carrier. */
-  remove(name: string): Promise<boolean>;
-  listRoutes(): Promise<Route[]>;
-  /** Replaces the whole routing table at once; throws VALIDATION_FAILED when a route names an unknown carrier. */
+  /** Writes the record of a carrier (created, or replaced keeping its place); raises the version. */
+  put(record: Pick<CarrierRecord, 'config' | 'enabled' | 'removed'>): Promise<CarrierRecord>;
+  /** The routes set while running, in order; null when none were ever set (the file's apply). */
+  listRoutes(): Promise<Route[] | null>;
+  /** Replaces the whole routing table in one transaction; raises the version. */
   replaceRoutes(routes: readonly Route[]): Promise<void>;
   /** The routing version (see the glossary). */
   version(): Promise<number>;
-  /**
-   * On the first start only: writes these carriers and routes and marks the store seeded.
-   * Returns false, writing nothing, when it was seeded before.
-   */
-  seed(carriers: readonly SmppCarrierConfig[], routes: readonly Route[]): Promise<boolean>;
   /** Per carrier, the messages submitted in since ≤ submittedAt < until. */
   usage(since: Date, until: Date): Promise<CarrierUsage[]>;
 }

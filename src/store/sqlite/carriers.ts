@@ -1,18 +1,18 @@
-/** Carriers, routes and admin keys on SQLite (see carrier-types.ts). */
+/** Carriers and routes changed while running, and admin keys, on SQLite (see carrier-types.ts). */
 
 import type { Route } from '../../carriers/routing.ts';
 import type { SmppCarrierConfig } from '../../carriers/smpp/config.ts';
-import { CallflowError } from '../../errors.ts';
 import type { AdminKey, AdminsRepo, CarrierRecord, CarriersRepo } from '../carrier-types.ts';
 import { assembleCarrierUsage, carrierUsageQueries } from '../carrier-usage.ts';
 import type { Row } from '../rows.ts';
-import { conflictOr, type SqliteDb } from './db.ts';
+import type { SqliteDb } from './db.ts';
 
 function carrierFromRow(r: Row): CarrierRecord {
   return {
     name: r.name as string,
     config: JSON.parse(r.config as string) as SmppCarrierConfig,
     enabled: Number(r.enabled) === 1,
+    removed: Number(r.removed) === 1,
     createdAt: new Date(Number(r.created_at)),
     updatedAt: new Date(Number(r.updated_at)),
   };
@@ -31,53 +31,6 @@ function adminFromRow(r: Row): AdminKey {
 
 export function sqliteCarriers(db: SqliteDb): CarriersRepo {
   const bump = () => db.run('UPDATE routing_state SET version = version + 1 WHERE id = 1');
-  const routes = (): Route[] =>
-    db
-      .all('SELECT definition FROM routes ORDER BY position')
-      .map((r) => JSON.parse(r.definition as string) as Route);
-
-  function insertCarrier(config: SmppCarrierConfig, enabled: boolean): CarrierRecord {
-    const now = db.now();
-    try {
-      const row = db.get(
-        `INSERT INTO carriers (name, position, config, enabled, created_at, updated_at)
-         VALUES (?, (SELECT coalesce(max(position), 0) + 1 FROM carriers), ?, ?, ?, ?) RETURNING *`,
-        config.name,
-        JSON.stringify(config),
-        enabled ? 1 : 0,
-        now,
-        now,
-      )!;
-      bump();
-      return carrierFromRow(row);
-    } catch (error) {
-      throw conflictOr(error, `A carrier named ${config.name} exists.`);
-    }
-  }
-
-  function writeRoutes(list: readonly Route[]) {
-    const known = new Set(db.all('SELECT name FROM carriers').map((r) => r.name as string));
-    for (const route of list) {
-      const unknown = route.carriers.filter((c) => !known.has(c));
-      if (unknown.length > 0) {
-        throw new CallflowError(
-          'VALIDATION_FAILED',
-          `Route ${route.name} names no carrier ${unknown.join(', ')}.`,
-        );
-      }
-    }
-    db.run('DELETE FROM routes');
-    list.forEach((route, i) => {
-      db.run(
-        'INSERT INTO routes (position, name, definition) VALUES (?, ?, ?)',
-        i + 1,
-        route.name,
-        JSON.stringify(route),
-      );
-    });
-    bump();
-  }
-
   return {
     async list() {
       return db.all('SELECT * FROM carriers ORDER BY position').map(carrierFromRow);
@@ -86,59 +39,50 @@ export function sqliteCarriers(db: SqliteDb): CarriersRepo {
       const row = db.get('SELECT * FROM carriers WHERE name = ?', name);
       return row && carrierFromRow(row);
     },
-    async create(config, enabled) {
-      return db.tx(() => insertCarrier(config, enabled));
-    },
-    async update(name, patch) {
+    async put(record) {
       return db.tx(() => {
-        const row = db.get('SELECT * FROM carriers WHERE name = ?', name);
-        if (!row) return undefined;
-        const current = carrierFromRow(row);
-        const config = patch.config ? { ...patch.config, name } : current.config;
-        const enabled = patch.enabled ?? current.enabled;
-        const updated = db.get(
-          'UPDATE carriers SET config = ?, enabled = ?, updated_at = ? WHERE name = ? RETURNING *',
-          JSON.stringify(config),
-          enabled ? 1 : 0,
-          db.now(),
-          name,
+        const now = db.now();
+        const row = db.get(
+          `INSERT INTO carriers (name, position, config, enabled, removed, created_at, updated_at)
+           VALUES (?, (SELECT coalesce(max(position), 0) + 1 FROM carriers), ?, ?, ?, ?, ?)
+           ON CONFLICT (name) DO UPDATE SET config = excluded.config, enabled = excluded.enabled,
+             removed = excluded.removed, updated_at = excluded.updated_at
+           RETURNING *`,
+          record.config.name,
+          JSON.stringify(record.config),
+          record.enabled ? 1 : 0,
+          record.removed ? 1 : 0,
+          now,
+          now,
         )!;
         bump();
-        return carrierFromRow(updated);
-      });
-    },
-    async remove(name) {
-      return db.tx(() => {
-        const using = routes().filter((r) => r.carriers.includes(name));
-        if (using.length > 0) {
-          throw new CallflowError(
-            'CONFLICT',
-            `Carrier ${name} is in route ${using.map((r) => r.name).join(', ')}; take it out of the routes first.`,
-          );
-        }
-        const removed = db.run('DELETE FROM carriers WHERE name = ?', name) > 0;
-        if (removed) bump();
-        return removed;
+        return carrierFromRow(row);
       });
     },
     async listRoutes() {
-      return routes();
+      const state = db.get('SELECT routes_set_at FROM routing_state WHERE id = 1')!;
+      if (state.routes_set_at === null) return null;
+      return db
+        .all('SELECT definition FROM routes ORDER BY position')
+        .map((r) => JSON.parse(r.definition as string) as Route);
     },
     async replaceRoutes(list) {
-      db.tx(() => writeRoutes(list));
+      db.tx(() => {
+        db.run('DELETE FROM routes');
+        list.forEach((route, i) => {
+          db.run(
+            'INSERT INTO routes (position, name, definition) VALUES (?, ?, ?)',
+            i + 1,
+            route.name,
+            JSON.stringify(route),
+          );
+        });
+        db.run('UPDATE routing_state SET routes_set_at = ? WHERE id = 1', db.now());
+        bump();
+      });
     },
     async version() {
       return Number(db.get('SELECT version FROM routing_state WHERE id = 1')!.version);
-    },
-    async seed(carriers, list) {
-      return db.tx(() => {
-        const state = db.get('SELECT seeded_at FROM routing_state WHERE id = 1')!;
-        if (state.seeded_at !== null) return false;
-        for (const c of carriers) insertCarrier(c, true);
-        if (list.length > 0) writeRoutes(list);
-        db.run('UPDATE routing_state SET seeded_at = ? WHERE id = 1', db.now());
-        return true;
-      });
     },
     async usage(since, until) {
       const q = carrierUsageQueries('sqlite', since, until);

@@ -1,4 +1,6 @@
--- Carriers and routes managed while running, and the admin credentials that manage them.
+-- Carriers and routes changed while running, and the admin credentials that change them. A row
+-- of carriers overrides the config file's carrier of that name (removed: taken out); the routes,
+-- once set (routes_set_at), replace the file's.
 -- Keep in step with ../../postgres/migrations/004_carriers.sql.
 
 CREATE TABLE carriers (
@@ -6,6 +8,7 @@ CREATE TABLE carriers (
   position INTEGER NOT NULL UNIQUE,
   config TEXT NOT NULL,
   enabled INTEGER NOT NULL DEFAULT 1,
+  removed INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 );
@@ -16,13 +19,13 @@ CREATE TABLE routes (
   definition TEXT NOT NULL
 );
 
--- One row: the routing version, and when the config file's carriers and routes were written.
+-- One row: the routing version, raised by every change, and whether routes were set while running.
 CREATE TABLE routing_state (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   version INTEGER NOT NULL,
-  seeded_at INTEGER
+  routes_set_at INTEGER
 );
-INSERT INTO routing_state (id, version, seeded_at) VALUES (1, 0, NULL);
+INSERT INTO routing_state (id, version, routes_set_at) VALUES (1, 0, NULL);
 
 CREATE TABLE admin_keys (
   id TEXT PRIMARY KEY,
