@@ -374,10 +374,17 @@ export function createDeliveryWorker(deps: {
     const tried = new Set<string>();
     const candidates = () => {
       const active = carriers();
-      return order
+      const left = order
         .filter((name) => !tried.has(name))
         .map((name) => active.find((c) => c.name === name))
         .filter((c) => c !== undefined);
+      // Round-robin and weighted wait for the carrier whose turn it is while it is up, or the
+      // split would follow whichever window frees first; failover takes the first with room.
+      const turn = left[0];
+      if (route.strategy && route.strategy !== 'failover' && tried.size === 0 && turn) {
+        if (turn.name === order[0] && turn.status().state === 'bound') return [turn];
+      }
+      return left;
     };
     let last: Extract<SubmitOutcome, { transient: true }> | undefined;
     for (;;) {
@@ -411,7 +418,7 @@ export function createDeliveryWorker(deps: {
           );
           continue;
         }
-        await record(carrier, m, p, result);
+        await record(m, p, result);
         return;
       } finally {
         giveBack(carrier);
@@ -437,12 +444,7 @@ export function createDeliveryWorker(deps: {
   }
 
   /** Records an accepted submit or a permanent rejection (a transient one never gets here). */
-  async function record(
-    carrier: Carrier,
-    m: Message,
-    p: { parts: string[] },
-    result: SubmitOutcome,
-  ) {
+  async function record(m: Message, p: { parts: string[] }, result: SubmitOutcome) {
     if (result.ok) {
       stats.submitted++;
       deps.metrics?.submitted(p.parts.length, result.carrier);
