@@ -9,8 +9,8 @@
 
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { SmppCarrierConfig } from '../../carriers/smpp/config.ts';
-import { resolveSmppCarrierConfig, SmppCarrierConfigSchema } from '../../carriers/smpp/config.ts';
+import { type SmppCarrierConfig, SmppCarrierConfigSchema } from '../../carriers/smpp/config.ts';
+import { addCarrier, changeCarrier, removeCarrier } from '../../delivery/carrier-admin.ts';
 import type { CarrierPool, CarrierView } from '../../delivery/carrier-pool.ts';
 import {
   type CarrierInForce,
@@ -126,15 +126,6 @@ function emptyUsage(carrier: string): CarrierUsage {
   };
 }
 
-/** Problems of a carrier's settings as one VALIDATION_FAILED. */
-function checkSettings(config: SmppCarrierConfig): void {
-  try {
-    resolveSmppCarrierConfig(config);
-  } catch (error) {
-    throw new CallflowError('VALIDATION_FAILED', (error as Error).message);
-  }
-}
-
 export function adminRoutes(opts: AdminRouteOptions): FastifyPluginAsync {
   const { store, auth } = opts;
   const clock = opts.clock ?? (() => new Date());
@@ -200,10 +191,6 @@ export function adminRoutes(opts: AdminRouteOptions): FastifyPluginAsync {
 
   async function applied() {
     await opts.control?.sync();
-  }
-
-  async function inForce(name: string): Promise<CarrierInForce | undefined> {
-    return (await loadInForce(store, opts.file)).carriers.find((c) => c.config.name === name);
   }
 
   return async (app) => {
@@ -341,10 +328,7 @@ export function adminRoutes(opts: AdminRouteOptions): FastifyPluginAsync {
         },
         async (request, reply) => {
           const { enabled, ...config } = request.body as SmppCarrierConfig & { enabled?: boolean };
-          checkSettings(config);
-          if (await inForce(config.name))
-            throw new CallflowError('CONFLICT', `A carrier named ${config.name} exists.`);
-          await store.carriers.put({ config, enabled: enabled ?? true, removed: false });
+          await addCarrier(store, opts.file, config, enabled ?? true);
           await applied();
           return reply.status(201).send(await one(config.name));
         },
@@ -374,16 +358,11 @@ export function adminRoutes(opts: AdminRouteOptions): FastifyPluginAsync {
           const { enabled, ...changes } = request.body as Record<string, unknown> & {
             enabled?: boolean;
           };
-          const current = await inForce(name);
-          if (!current) throw new CallflowError('NOT_FOUND', `No carrier ${name}.`);
-          if ('name' in changes && changes.name !== name)
-            throw new CallflowError('VALIDATION_FAILED', 'A carrier cannot be renamed.');
-          const config = { ...current.config, ...changes, name } as SmppCarrierConfig;
-          checkSettings(config);
-          await store.carriers.put({
-            config,
-            enabled: enabled ?? current.enabled,
-            removed: false,
+          await changeCarrier(store, opts.file, name, {
+            ...(Object.keys(changes).length > 0 && {
+              settings: changes as Partial<SmppCarrierConfig>,
+            }),
+            ...(enabled !== undefined && { enabled }),
           });
           await applied();
           return one(name);
@@ -404,18 +383,7 @@ export function adminRoutes(opts: AdminRouteOptions): FastifyPluginAsync {
         },
         async (request, reply) => {
           const { name } = request.params as { name: string };
-          const state = await loadInForce(store, opts.file);
-          const current = state.carriers.find((c) => c.config.name === name);
-          if (!current) throw new CallflowError('NOT_FOUND', `No carrier ${name}.`);
-          const using = state.routes.filter((r) => r.carriers.includes(name)).map((r) => r.name);
-          if (using.length > 0) {
-            throw new CallflowError(
-              'CONFLICT',
-              `Carrier ${name} is in route ${using.join(', ')}; take it out of the routes first.`,
-            );
-          }
-          // A record, not a deletion: the file's carrier of this name stays out after a restart.
-          await store.carriers.put({ config: current.config, enabled: false, removed: true });
+          await removeCarrier(store, opts.file, name);
           await applied();
           return reply.status(204).send();
         },

@@ -12,8 +12,8 @@ import {
   RouteMatchSchema,
   RouteSchema,
   RouteStrategySchema,
-  routingProblems,
 } from '../../carriers/routing.ts';
+import { saveRoutes } from '../../delivery/carrier-admin.ts';
 import { type FileCarriers, loadInForce } from '../../delivery/carrier-state.ts';
 import { CallflowError } from '../../errors.ts';
 import type { Store } from '../../store/types.ts';
@@ -31,14 +31,9 @@ export function routingRoutes(opts: {
 }): FastifyPluginAsync {
   const { store } = opts;
 
-  /** Checks the new table against the stored carriers, writes it and applies it. */
+  /** Checks the new table against the carriers in force, writes it and applies it. */
   async function save(routes: Route[]) {
-    const names = (await loadInForce(store, opts.file)).carriers.map((c) => c.config.name);
-    const problems = routingProblems(routes, names);
-    if (problems.length > 0) {
-      throw new CallflowError('VALIDATION_FAILED', problems.join('; '), { problems });
-    }
-    await store.carriers.replaceRoutes(routes);
+    await saveRoutes(store, opts.file, routes);
     await opts.applied();
   }
 
