@@ -45,6 +45,20 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'report sms --account SID [--since T] [--out FILE] [--summary] [--json]: SMS reports',
     load: async () => (await import('./commands/report.ts')).reportCommand,
   },
+  admin: {
+    summary:
+      'admin create [--label L] | list | revoke --id ID: operator credentials for carriers and routes',
+    load: async () => (await import('./commands/carriers.ts')).adminCommand,
+  },
+  carriers: {
+    summary:
+      'carriers list | add --name N --host H --port P --system-id S --password W [--window N] [--tps N] | disable|enable|remove NAME',
+    load: async () => (await import('./commands/carriers.ts')).carriersCommand,
+  },
+  routes: {
+    summary: 'routes list | set FILE: the carrier routing table, replaced at once',
+    load: async () => (await import('./commands/carriers.ts')).routesCommand,
+  },
   accounts: {
     summary:
       'accounts create --name N --balance RUPEES | topup --sid S --amount RUPEES | list [--json]',
