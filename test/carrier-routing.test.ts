@@ -74,6 +74,38 @@ for (const kind of storeKinds()) {
         before - spent,
       );
 
+      // The summary report by carrier: what each took, its delivery rate and time to delivery.
+      const summary = await rig.ts.store.messages.summarize(rig.account.sid, {
+        filter: { since: new Date(0), until: new Date(Date.now() + 864e5 * 3650) },
+        groupBy: 'carrier',
+      });
+      assert.deepEqual(
+        summary
+          .map((r) => [r.key, r.messages, r.byStatus.delivered, r.latencyMedianMs !== null])
+          .sort(),
+        [
+          ['a', byCarrier('a'), byCarrier('a'), true],
+          ['b', byCarrier('b'), byCarrier('b'), true],
+        ],
+      );
+
+      // And /metrics: delivery counts and time to delivery by carrier.
+      const { body } = await rig.metrics.scrape();
+      for (const c of ['a', 'b']) {
+        assert.match(
+          body,
+          new RegExp(
+            `callflow_carrier_deliveries_total\\{carrier="${c}",status="delivered"\\} ${byCarrier(c)}\\n`,
+          ),
+        );
+        assert.match(
+          body,
+          new RegExp(
+            `callflow_carrier_delivery_seconds_count\\{carrier="${c}"\\} ${byCarrier(c)}\\n`,
+          ),
+        );
+      }
+
       const first = rig.pool.active().find((c) => c.name === 'a')!;
       await until(() => first.status().state === 'bound', 'the first carrier bound again');
       // Fewer than its window, so that none spills over to the second while the first has room.

@@ -12,6 +12,7 @@ import type { SmppCarrierConfig } from '../src/carriers/smpp/config.ts';
 import { type CarrierPool, createCarrierPool } from '../src/delivery/carrier-pool.ts';
 import { createSender, type SmsRequest } from '../src/delivery/send.ts';
 import { createDeliveryWorker, type DeliveryWorker } from '../src/delivery/worker.ts';
+import { createMetrics, type Metrics } from '../src/metrics.ts';
 import {
   createTestAccount,
   openTestStore,
@@ -139,6 +140,8 @@ export interface Rig {
   account: Account;
   pool: CarrierPool;
   worker: DeliveryWorker;
+  /** What /metrics would show, fed by the worker. */
+  metrics: Metrics;
   send(overrides?: Partial<SmsRequest>): Promise<Message>;
   get(sid: string): Promise<Message>;
   /** Waits until every given message is final; returns them. */
@@ -173,10 +176,15 @@ export async function startRig(
   const account = await createTestAccount(ts.store, { balancePaise: opts.balancePaise ?? 1e7 });
   await seedTestRegistry(ts.store, account.sid);
   const pool = createCarrierPool({ store: ts.store, syncMs: 100, file });
+  const metrics = createMetrics({
+    store: ts.store,
+    carriers: () => pool.all().map((c) => c.status()),
+  });
   const worker = createDeliveryWorker({
     store: ts.store,
     carriers: pool,
     clock,
+    metrics,
     config: {
       registryCacheMs: 0,
       pollMs: 20,
@@ -200,6 +208,7 @@ export async function startRig(
     account,
     pool,
     worker,
+    metrics,
     async send(overrides = {}) {
       const result = await sender.sendSms(account.sid, { ...otp(), ...overrides } as SmsRequest, {
         kind: 'api',

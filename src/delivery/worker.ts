@@ -449,6 +449,8 @@ export function createDeliveryWorker(deps: {
       stats.submitted++;
       deps.metrics?.submitted(p.parts.length, result.carrier);
       const after = await recordSubmit(m, result.carrier, partIds(m, result.carrierMessageIds));
+      // Receipts that came before the submit was recorded were applied with it.
+      if (after) observeEnd(after);
       await notifyCallbacks(after);
     } else if (!result.transient) {
       const status = `command_status 0x${result.commandStatus.toString(16).padStart(8, '0')}`;
@@ -485,6 +487,14 @@ export function createDeliveryWorker(deps: {
     }
   }
 
+  /** Metrics of a message a receipt made final: time to delivery, outcome by carrier. */
+  function observeEnd(done: Message) {
+    if (!done.submittedAt || !done.doneAt || !FINAL_STATUSES.includes(done.status)) return;
+    const seconds = (done.doneAt.getTime() - done.submittedAt.getTime()) / 1000;
+    deps.metrics?.receiptLatency(seconds);
+    if (done.carrier) deps.metrics?.delivery(done.carrier, done.status, seconds);
+  }
+
   async function onReceipt(r: DeliveryReceipt): Promise<void> {
     const result = await store.messages.applyReceipt({
       carrier: r.carrier,
@@ -496,12 +506,7 @@ export function createDeliveryWorker(deps: {
       receivedAt: r.receivedAt,
     });
     stats.receipts++;
-    const done = result.message;
-    if (result.applied && done?.submittedAt && done.doneAt) {
-      const seconds = (done.doneAt.getTime() - done.submittedAt.getTime()) / 1000;
-      deps.metrics?.receiptLatency(seconds);
-      deps.metrics?.delivery(done.carrier ?? r.carrier, done.status, seconds);
-    }
+    if (result.applied && result.message) observeEnd(result.message);
     if (result.applied) await notifyCallbacks(result.message);
   }
 

@@ -23,6 +23,7 @@ export const SUMMARY_GROUPS = [
   'sender',
   'flow',
   'smsType',
+  'carrier',
 ] as const;
 export type SummaryGroup = (typeof SUMMARY_GROUPS)[number];
 
@@ -172,6 +173,8 @@ function keyExpression(
       return 'flow_id';
     case 'smsType':
       return 'sms_type';
+    case 'carrier':
+      return 'carrier';
     case 'day':
     case 'hour': {
       const unit = q.groupBy === 'day' ? 86_400_000 : 3_600_000;
