@@ -9,10 +9,25 @@ import { Toasts } from './components/Toasts.tsx';
 import { Loading } from './components/ui.tsx';
 import { navigate, useLocation } from './lib/router.ts';
 import { refreshSession, useSession } from './lib/session.ts';
+import { CarriersPage } from './pages/CarriersPage.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 import { resolveRoute } from './routes.tsx';
 
+/** The operator's pages have their own sign-in (an admin key) and no account session. */
 export function App() {
+  const location = useLocation();
+  if (location.pathname === '/operator/carriers') {
+    return (
+      <>
+        <CarriersPage />
+        <Toasts />
+      </>
+    );
+  }
+  return <AccountApp />;
+}
+
+function AccountApp() {
   const session = useSession();
   const location = useLocation();
 

@@ -57,8 +57,8 @@ const CONTENT_SECURITY_POLICY = [
   "form-action 'self'",
 ].join('; ');
 
-/** Paths the app shows without a session. */
-const PUBLIC_PAGES = new Set(['/signin']);
+/** Paths the app shows without an account session (the operator's page signs in with an admin key). */
+const PUBLIC_PAGES = new Set(['/signin', '/operator/carriers']);
 
 export interface WebRouteOptions {
   /** The built app; default web/dist of this checkout. */
