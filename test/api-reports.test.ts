@@ -124,6 +124,7 @@ describeApi('SMS reports API', (fx) => {
       ReasonCode: '',
       CallSid: '',
       FlowId: '',
+      Carrier: '',
     });
     const plain = await fx().call({
       method: 'GET',

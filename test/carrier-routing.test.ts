@@ -7,6 +7,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseCsv } from '../src/imports/csv.ts';
+import { smsCsv } from '../src/reports/sms-csv.ts';
 import { storeKinds } from '../src/store/testing.ts';
 import { otp, promo, startRig, startSmsc, until } from './routing-helpers.ts';
 
@@ -164,6 +166,16 @@ for (const kind of storeKinds()) {
       const charged = done.reduce((n, m) => n + (m.pricePaise ?? 0), 0);
       assert.equal(await balance(), 1e7 - charged);
       for (const m of done.filter((x) => x.sid !== none.sid)) assert.equal(m.status, 'delivered');
+      // The detailed report names the carrier of each message.
+      let csv = '';
+      for await (const chunk of smsCsv(rig.ts.store, rig.account, {}, { excel: false }))
+        csv += chunk;
+      const rows = parseCsv(csv).map((r) => r.fields);
+      const column = rows[0]!.indexOf('Carrier');
+      const carrierOf = new Map(rows.slice(1).map((r) => [r[0], r[column]]));
+      for (const sid of ids.otp!) assert.equal(carrierOf.get(sid), 'otp-agg');
+      for (const sid of ids.vi!) assert.equal(carrierOf.get(sid), 'vi-promo');
+      assert.equal(carrierOf.get(none.sid), '');
     });
 
     it('splits a weighted route by its weights over 1,000 messages', async (t) => {

@@ -1,7 +1,7 @@
 /**
  * The SMS Detailed report as CSV: Exotel's columns (Id, Direction, Type, From, To, Body, Status,
  * Time, Price, DetailedStatusCode, DetailedStatus, DateSent, CustomField, NumberOfUnits,
- * EncodingType, DltEntityId, DltTemplateId) and ours (ReasonCode, CallSid, FlowId), for the
+ * EncodingType, DltEntityId, DltTemplateId) and ours (ReasonCode, CallSid, FlowId, Carrier), for the
  * filters of the message list. Rows are read a page at a time with the list's keyset cursor and
  * produced as the reader asks for them, so a million rows take the memory of one page.
  *
@@ -37,6 +37,7 @@ export const DETAILED_COLUMNS = [
   'ReasonCode',
   'CallSid',
   'FlowId',
+  'Carrier',
 ] as const;
 
 /** Messages read per store query. */
@@ -75,6 +76,7 @@ export function detailedRow(m: Message, timeZone: string, excel: boolean): strin
     m.reasonCode ?? '',
     m.origin.kind === 'flow' ? m.origin.callSid : '',
     m.origin.kind === 'flow' ? m.origin.flowId : '',
+    m.carrier ?? '',
   ];
 }
 

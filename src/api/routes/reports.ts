@@ -178,7 +178,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app,
         description:
           'Columns: Id, Direction, Type, From, To, Body, Status, Time, Price, DetailedStatusCode, ' +
           'DetailedStatus, DateSent, CustomField, NumberOfUnits, EncodingType, DltEntityId, ' +
-          'DltTemplateId, ReasonCode, CallSid, FlowId. Times are YYYY-MM-DD HH:mm:ss in the ' +
+          'DltTemplateId, ReasonCode, CallSid, FlowId, Carrier. Times are YYYY-MM-DD HH:mm:ss in the ' +
           "account's zone; newest first. With excel=true (default) the file starts with a UTF-8 " +
           "byte-order mark and DLT IDs end with ' so Excel keeps their digits, as in Exotel's report.",
         produces: ['text/csv'],
