@@ -68,6 +68,24 @@ test('weighted splits exactly by the weights, interleaved, and a 0 weight is bac
   assert.ok(router.order(route).includes('c'));
 });
 
+test('a turn given back is taken again: the split counts only messages sent', () => {
+  const router = createRouter([], () => []);
+  const route: Route = { name: 'w', carriers: ['a', 'b'], strategy: 'weighted', weights: [3, 1] };
+  const sent: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    const first = router.order(route)[0]!;
+    // Every other turn of a's is given back (a was busy), and taken again at once.
+    if (first === 'a' && i % 2 === 0) router.unpick(route, first);
+    else sent.push(first);
+  }
+  const a = sent.filter((c) => c === 'a').length;
+  assert.ok(Math.abs(a / sent.length - 0.75) < 0.01, `${a} of ${sent.length}`);
+  const rr: Route = { name: 'r', carriers: ['a', 'b'], strategy: 'round-robin' };
+  assert.equal(router.order(rr)[0], 'a');
+  router.unpick(rr, 'a');
+  assert.equal(router.order(rr)[0], 'a');
+});
+
 test('a routing table is checked against the carriers it names', () => {
   assert.deepEqual(routingProblems(routes, ['a', 'b', 'c']), []);
   assert.deepEqual(routingProblems(routes, ['a', 'b']), ['route vi: no carrier named c']);

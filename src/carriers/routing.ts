@@ -128,6 +128,11 @@ export interface Router {
    * round-robin and weighted state by one message.
    */
   order(route: Route): string[];
+  /**
+   * Gives back the turn that `order` gave `first` when the message went nowhere (it was put back
+   * in the queue), so the split counts only messages sent.
+   */
+  unpick(route: Route, first: string): void;
 }
 
 /**
@@ -178,6 +183,21 @@ export function createRouter(
       }
       if (start === 0) return [...carriers];
       return [carriers[start]!, ...carriers.filter((_, i) => i !== start)];
+    },
+    unpick(route, first) {
+      const i = route.carriers.indexOf(first);
+      if (i < 0) return;
+      if (route.strategy === 'round-robin') {
+        turns.set(route.name, Math.max(0, (turns.get(route.name) ?? 0) - 1));
+      } else if (route.strategy === 'weighted') {
+        // The smooth round-robin's step is a sum: taking one pick back is subtracting it.
+        const state = current.get(route.name);
+        const weights = route.weights ?? route.carriers.map(() => 1);
+        if (!state) return;
+        const total = weights.reduce((a, b) => a + b, 0);
+        for (let j = 0; j < weights.length; j++) state[j]! -= weights[j]!;
+        state[i]! += total;
+      }
     },
   };
 }

@@ -370,7 +370,8 @@ export function createDeliveryWorker(deps: {
     route: Route,
     handedOver: () => void,
   ) {
-    const order = source.router().order(route);
+    const router = source.router();
+    const order = router.order(route);
     const tried = new Set<string>();
     const candidates = () => {
       const active = carriers();
@@ -390,6 +391,11 @@ export function createDeliveryWorker(deps: {
     for (;;) {
       // After a transient failure, the next carrier is worth a wait only if it is up.
       const carrier = await carrierWithRoom(candidates, last !== undefined);
+      if (!carrier && !last) {
+        // Not sent anywhere: the turn it took in the route's split goes back, or a busy carrier
+        // would lose its share to the others.
+        router.unpick(route, order[0]!);
+      }
       if (stopping && !carrier) return store.messages.release(m.sid, id);
       if (!carrier) {
         if (last) return retryLater(m, last.code, last.detail);
@@ -490,7 +496,8 @@ export function createDeliveryWorker(deps: {
   /** Metrics of a message a receipt made final: time to delivery, outcome by carrier. */
   function observeEnd(done: Message) {
     if (!done.submittedAt || !done.doneAt || !FINAL_STATUSES.includes(done.status)) return;
-    const seconds = (done.doneAt.getTime() - done.submittedAt.getTime()) / 1000;
+    // A receipt that came before the submit was recorded ends the message "before" its submit.
+    const seconds = Math.max(0, (done.doneAt.getTime() - done.submittedAt.getTime()) / 1000);
     deps.metrics?.receiptLatency(seconds);
     if (done.carrier) deps.metrics?.delivery(done.carrier, done.status, seconds);
   }

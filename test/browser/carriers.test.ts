@@ -59,6 +59,9 @@ describe('the Carriers page', { skip: unavailable ?? false }, () => {
         window: 10,
         segmentsPerSecond: 200,
         reconnect: { minMs: 50, maxMs: 200 },
+        ...(name === 'otp-agg' && {
+          pricePaise: { transactional: 11, service: 11, promotional: 11 },
+        }),
       });
     }
     const config = loadConfig({
@@ -70,7 +73,7 @@ describe('the Carriers page', { skip: unavailable ?? false }, () => {
     admin = { key: issued.adminKey.key, token: issued.token };
     browser = await launchChromium();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(30_000);
     page.on('pageerror', (error) => pageErrors.push(error.message));
   });
 
@@ -127,6 +130,9 @@ describe('the Carriers page', { skip: unavailable ?? false }, () => {
     await row('otp-agg').locator('[data-field="messages"]', { hasText: '20' }).waitFor();
     assert.match(await text(row('otp-agg').locator('[data-field="median"]')), /\d+ ms|\d\.\d s/);
     assert.equal(await text(row('otp-agg').locator('[data-field="limit"]')), '200/s');
+    // 20 one-segment messages at 11 paise; what the accounts paid beside it.
+    assert.equal(await text(row('otp-agg').locator('[data-field="cost"]')), '₹2.20');
+    assert.match(await text(row('otp-agg').locator('[data-field="charged"]')), /^₹\d+\.\d\d$/);
     assert.match(await text(row('otp-agg').locator('[data-field="window"]')), /^\d+ \/ 10$/);
     assert.equal(await text(row('backup').locator('[data-field="delivery-rate"]')), '–');
     await page.screenshot({ path: screenshotPath('carriers-01-traffic'), fullPage: true });

@@ -9,6 +9,7 @@ import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { Badge, ErrorAlert, Loading, PageHeader, TextField } from '../components/ui.tsx';
 import { ApiError } from '../lib/api.ts';
 import { type Carrier, carriersApi } from '../lib/carriers-api.ts';
+import { formatPaise } from '../lib/format.ts';
 
 const REFRESH_MS = 2000;
 
@@ -97,6 +98,8 @@ function CarrierRow({ carrier, onToggle }: { carrier: Carrier; onToggle: () => P
         {h.deliveryRate === null ? '–' : `${(h.deliveryRate * 100).toFixed(1)} %`}
       </td>
       <td data-field="median">{duration(h.deliveryMedianMs)}</td>
+      <td data-field="charged">{formatPaise(h.chargedPaise)}</td>
+      <td data-field="cost">{h.costPaise === null ? '–' : formatPaise(h.costPaise)}</td>
       <td>
         <button
           type="button"
@@ -159,9 +162,9 @@ export function CarriersPage() {
       </PageHeader>
       <ErrorAlert error={error} />
       <p className="muted small">
-        Delivery rate and median time to delivery over the last hour; rates over the last few
-        seconds. A disabled carrier takes no new messages and is unbound once its window has
-        drained.
+        Messages, delivery rate, median time to delivery, what the accounts were charged and what
+        the carrier costs (its pricePaise) over the last hour; rates over the last few seconds. A
+        disabled carrier takes no new messages and is unbound once its window has drained.
       </p>
       <table className="table" aria-label="Carriers">
         <thead>
@@ -175,6 +178,8 @@ export function CarriersPage() {
             <th scope="col">Messages (1 h)</th>
             <th scope="col">Delivery rate</th>
             <th scope="col">Median to delivery</th>
+            <th scope="col">Charged</th>
+            <th scope="col">Carrier cost</th>
             <th scope="col">
               <span className="visually-hidden">Actions</span>
             </th>
