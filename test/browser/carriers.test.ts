@@ -151,6 +151,19 @@ describe('the Carriers page', { skip: unavailable ?? false }, () => {
     await page.getByRole('button', { name: 'Enable otp-agg' }).click();
     await row('otp-agg').locator('[data-field="state"]', { hasText: 'bound' }).waitFor();
     await page.screenshot({ path: screenshotPath('carriers-03-enabled'), fullPage: true });
+  });
+
+  test("the account's Reports page shows delivery by carrier", async () => {
+    await page.goto(`${server.url}/reports`);
+    await page.getByLabel('API key').fill(server.demo!.apiKey);
+    await page.getByLabel('API token').fill(server.demo!.apiToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const table = page.getByRole('table', { name: 'By carrier' });
+    await table
+      .locator('tr[data-carrier="otp-agg"] [data-field="delivery-rate"]', { hasText: '100.0%' })
+      .waitFor();
+    await table.locator('tr[data-carrier="backup"]').waitFor();
+    await page.screenshot({ path: screenshotPath('carriers-04-reports'), fullPage: true });
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -26,7 +26,7 @@ export function chartUnit(filter: MessageFilter, now = Date.now()): 'hour' | 'da
 
 export function loadSummary(
   filter: MessageFilter,
-  groupBy: 'hour' | 'day',
+  groupBy: 'hour' | 'day' | 'carrier',
   signal?: AbortSignal,
 ): Promise<SmsSummary> {
   return api.get<SmsSummary>(

@@ -1,6 +1,7 @@
 /**
- * Reports: volume and delivery rate over time, failures by reason, cost and latency, for the
- * filters of the SMS list (default: the last 7 days); CSV export of exactly that filter.
+ * Reports: volume and delivery rate over time, delivery by carrier, failures by reason, cost and
+ * latency, for the filters of the SMS list (default: the last 7 days); CSV export of exactly that
+ * filter.
  */
 
 import { useMemo } from 'react';
@@ -27,6 +28,8 @@ export function ReportsPage() {
   const filter = useMemo(() => filterFromSearch(search), [key]);
   const unit = chartUnit(filter);
   const report = useAsync((signal) => loadSummary(filter, unit, signal), [filter, unit]);
+  const byCarrier = useAsync((signal) => loadSummary(filter, 'carrier', signal), [filter]);
+  const carriers = (byCarrier.data?.groups ?? []).filter((g) => g.key !== null);
   const r = report.data;
   const failures = r
     ? Object.entries(r.total.failedByReason)
@@ -92,6 +95,43 @@ export function ReportsPage() {
             <h2>Volume and delivery rate by {unit}</h2>
             <VolumeChart groups={fillGroups(r, unit)} unit={unit} />
           </section>
+          {carriers.length > 0 ? (
+            <section className="card">
+              <h2>By carrier</h2>
+              <table className="table" aria-label="By carrier">
+                <thead>
+                  <tr>
+                    <th scope="col">Carrier</th>
+                    <th scope="col" className="num">
+                      Messages
+                    </th>
+                    <th scope="col" className="num">
+                      Delivered
+                    </th>
+                    <th scope="col" className="num">
+                      Median time to delivery
+                    </th>
+                    <th scope="col" className="num">
+                      Cost
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {carriers.map((g) => (
+                    <tr key={g.key} data-carrier={g.key}>
+                      <td>{g.key}</td>
+                      <td className="num">{g.messages.toLocaleString('en-IN')}</td>
+                      <td className="num" data-field="delivery-rate">
+                        {g.deliveryRate === null ? '—' : `${(g.deliveryRate * 100).toFixed(1)}%`}
+                      </td>
+                      <td className="num">{seconds(g.latency.medianMs)}</td>
+                      <td className="num">{formatPaise(g.costPaise)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </section>
+          ) : null}
           <section className="card">
             <h2>Failures by reason</h2>
             {failures.length === 0 ? (
