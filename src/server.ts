@@ -278,6 +278,7 @@ export async function startServer(
         }),
         ...(pool && { control: pool }),
         clock,
+        authThrottle,
       });
       app = await buildApp({
         store,

@@ -9,6 +9,7 @@
 
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import type { AuthThrottle } from '../../auth-throttle.ts';
 import { type SmppCarrierConfig, SmppCarrierConfigSchema } from '../../carriers/smpp/config.ts';
 import { addCarrier, changeCarrier, removeCarrier } from '../../delivery/carrier-admin.ts';
 import type { CarrierPool, CarrierView } from '../../delivery/carrier-pool.ts';
@@ -20,6 +21,7 @@ import {
 import { CallflowError } from '../../errors.ts';
 import type { CarrierUsage, Store } from '../../store/types.ts';
 import { ADMIN_COOKIE, type AdminAuth } from '../plugins/admin.ts';
+import { throttleFailure } from '../plugins/auth.ts';
 import { WEB_CLIENT_HEADER, WEB_CLIENT_VALUE } from '../plugins/session.ts';
 import { errorResponses, ListOf, NoContent, NullableInteger, Timestamp } from '../schemas.ts';
 import { routingRoutes } from './routing.ts';
@@ -36,6 +38,8 @@ export interface AdminRouteOptions {
   /** This process's carriers; absent in a process that runs none (role api). */
   control?: Pick<CarrierPool, 'views' | 'sync'>;
   clock?: () => Date;
+  /** Failed admin authentications count against the per-address throttle of every surface. */
+  authThrottle?: AuthThrottle;
 }
 
 const Usage = Type.Object({
@@ -224,7 +228,10 @@ export function adminRoutes(opts: AdminRouteOptions): FastifyPluginAsync {
         }
         const { key, token } = request.body as { key: string; token: string };
         const admin = await auth.verify(key, token);
-        if (!admin) throw new CallflowError('UNAUTHORIZED', 'Unknown admin key or wrong token.');
+        if (!admin) {
+          if (opts.authThrottle) await throttleFailure(opts.authThrottle, request, reply, 'web');
+          throw new CallflowError('UNAUTHORIZED', 'Unknown admin key or wrong token.');
+        }
         const session = auth.sessionFor(admin);
         reply.header('set-cookie', cookie(session.value, session.maxAgeSeconds, request));
         return { label: admin.label, expiresAt: new Date(session.expiresAt).toISOString() };
@@ -248,8 +255,17 @@ export function adminRoutes(opts: AdminRouteOptions): FastifyPluginAsync {
     );
 
     await app.register(async (admin) => {
-      admin.addHook('onRequest', async (request) => {
-        await auth.authenticate(request);
+      admin.addHook('onRequest', async (request, reply) => {
+        try {
+          await auth.authenticate(request);
+        } catch (error) {
+          // Wrong credentials, not missing ones: a guess the throttle counts.
+          const presented = request.headers.authorization !== undefined || request.headers.cookie;
+          if (error instanceof CallflowError && error.code === 'UNAUTHORIZED' && presented) {
+            if (opts.authThrottle) await throttleFailure(opts.authThrottle, request, reply, 'api');
+          }
+          throw error;
+        }
       });
 
       admin.get(
