@@ -9,7 +9,8 @@
  * - kind: `request` (the caller sent something wrong; HTTP 4xx), `refusal` (the message was
  *   refused by a check and ends `failed`), `transient` (carrier trouble worth retrying),
  *   `carrier` (the carrier or handset said no), `flow` (a flow definition is invalid),
- *   `lint` (a DLT template finding), `internal` (a bug or an outage).
+ *   `lint` (a DLT template finding), `media` (a real call's audio: rtpengine, prompts, speech),
+ *   `internal` (a bug or an outage).
  * - exotel: what the Exotel-compatible API reports for a message that ended with this code.
  */
 
@@ -20,6 +21,7 @@ export type ReasonKind =
   | 'carrier'
   | 'flow'
   | 'lint'
+  | 'media'
   | 'internal';
 
 export interface ExotelStatus {
@@ -371,6 +373,43 @@ export const REASONS = {
   TEMPLATE_UNKNOWN_VARIABLE: {
     kind: 'lint',
     meaning: 'The template has a {#...#} placeholder that is not a DLT variable type.',
+  },
+
+  // Media of real calls (rtpengine, prompts, text-to-speech)
+  NO_COMMON_CODEC: {
+    kind: 'media',
+    meaning:
+      'The caller offered no codec callflow speaks (G.711 PCMA or PCMU); the call is refused with 488.',
+  },
+  MEDIA_UNAVAILABLE: {
+    kind: 'media',
+    meaning: 'rtpengine is not running or not installed, so real calls cannot carry audio.',
+  },
+  MEDIA_CONTROL_TIMEOUT: {
+    kind: 'media',
+    meaning: 'rtpengine did not answer an NG control request after its retries.',
+  },
+  MEDIA_REJECTED: {
+    kind: 'media',
+    meaning: 'rtpengine answered an NG control request with an error (an unknown call, a bad SDP).',
+  },
+  TTS_FAILED: {
+    kind: 'media',
+    meaning:
+      'The text-to-speech engine could not render a prompt; the prompt is skipped, the call goes on.',
+  },
+  PROMPT_FETCH_FAILED: {
+    kind: 'media',
+    meaning:
+      'A prompt URL could not be fetched: unreachable, blocked by the outbound guard, or not 2xx.',
+  },
+  PROMPT_NOT_AUDIO: {
+    kind: 'media',
+    meaning: 'A prompt URL did not return a WAV file callflow can play (PCM, mu-law or A-law).',
+  },
+  PROMPT_TOO_LARGE: {
+    kind: 'media',
+    meaning: 'A prompt file is larger than the size limit.',
   },
 
   // Internal

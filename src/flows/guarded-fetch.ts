@@ -20,7 +20,30 @@ import type { FetchGuarded } from './types.ts';
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 const NO_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
-export function createGuardedFetch(policy: OutboundPolicy, lookup?: Lookup): FetchGuarded {
+export interface GuardedFetchLimits {
+  /** Bodies are read up to this many bytes (default 1 MiB). */
+  maxResponseBytes?: number;
+  /** `cut` (default): a longer body is cut at the limit; `fail`: the fetch rejects with ResponseTooLarge. */
+  oversize?: 'cut' | 'fail';
+}
+
+/** A response body was longer than the fetch's limit (with `oversize: 'fail'`). */
+export class ResponseTooLarge extends Error {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`the response is larger than ${limit} bytes`);
+    this.name = 'ResponseTooLarge';
+    this.limit = limit;
+  }
+}
+
+export function createGuardedFetch(
+  policy: OutboundPolicy,
+  lookup?: Lookup,
+  limits: GuardedFetchLimits = {},
+): FetchGuarded {
+  const maxBytes = limits.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+  const failOversize = limits.oversize === 'fail';
   return async (raw, init) => {
     const url = parseOutboundUrl(raw);
     init.signal?.throwIfAborted();
@@ -49,7 +72,10 @@ export function createGuardedFetch(policy: OutboundPolicy, lookup?: Lookup): Fet
           ...(init.signal ? { signal: init.signal } : {}),
         },
         (res) => {
-          readBody(res).then((bytes) => resolve(toResponse(res, bytes)), reject);
+          readBody(res, maxBytes, failOversize).then(
+            (bytes) => resolve(toResponse(res, bytes)),
+            reject,
+          );
         },
       );
       req.on('error', (error) => reject(init.signal?.aborted ? init.signal.reason : error));
@@ -58,13 +84,23 @@ export function createGuardedFetch(policy: OutboundPolicy, lookup?: Lookup): Fet
   };
 }
 
-async function readBody(res: IncomingMessage): Promise<Buffer> {
+async function readBody(
+  res: IncomingMessage,
+  maxBytes: number,
+  failOversize: boolean,
+): Promise<Buffer> {
+  const declared = Number(res.headers['content-length']);
+  if (failOversize && declared > maxBytes) {
+    res.destroy();
+    throw new ResponseTooLarge(maxBytes);
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of res as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_RESPONSE_BYTES) {
+    if (size > maxBytes) {
       res.destroy();
+      if (failOversize) throw new ResponseTooLarge(maxBytes);
       break;
     }
     chunks.push(chunk);

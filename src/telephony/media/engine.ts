@@ -1,0 +1,328 @@
+/**
+ * The MediaEngine: every real call's audio through rtpengine. callflow is the far end of each
+ * call, so a call is one rtpengine session with two parties: the caller (tag `callerTag`) and
+ * callflow (tag `ourTag`), whose media goes to the discard port because rtpengine itself plays
+ * the prompts (`play media` toward the caller) and hears the keys (DTMF events).
+ *
+ * Glossary:
+ * - media timeout: the caller's RTP and RTCP packet count in rtpengine's `query` has not grown for
+ *   `mediaTimeoutSeconds` (RTCP goes on during hold, so a held call is not timed out), or
+ *   rtpengine no longer knows the call (it restarted, or timed the session out itself).
+ */
+
+import { open } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { DtmfEvents } from './dtmf-events.ts';
+import { MediaError } from './errors.ts';
+import type { NgClient, NgDictionary } from './ng-client.ts';
+import { type ChosenCodecs, chooseCodecs, farEndAnswer, type G711, withPtime20 } from './sdp.ts';
+
+export interface CallTags {
+  callId: string;
+  callerTag: string;
+  ourTag: string;
+}
+
+export interface MediaEngine {
+  answerCaller(
+    call: CallTags & { offer: string },
+  ): Promise<{ sdp: string; codec: G711; remoteAddress: string }>;
+  reoffer(call: CallTags & { offer: string }): Promise<{ sdp: string }>;
+  play(
+    call: { callId: string; callerTag: string },
+    file: string,
+    signal?: AbortSignal,
+  ): Promise<void>;
+  stop(call: { callId: string; callerTag: string }): Promise<void>;
+  onDtmf(callId: string, listener: (key: string) => void): () => void;
+  onMediaTimeout(callId: string, listener: () => void): () => void;
+  delete(callId: string): Promise<void>;
+  sessions(): Promise<string[]>;
+  readonly state: { running: boolean; reason?: string };
+  close(): Promise<void>;
+}
+
+interface Playback {
+  finish(): void;
+}
+
+interface CallMedia {
+  tags: CallTags;
+  /** Absent while only a media-timeout listener waits for the call. */
+  chosen?: ChosenCodecs;
+  playback?: Playback;
+  timeoutListeners: Set<() => void>;
+  packets: number;
+  packetsChangedAt: number;
+}
+
+export interface EngineParts {
+  ng: NgClient;
+  dtmf: DtmfEvents;
+  state: { running: boolean; reason?: string };
+  mediaTimeoutSeconds: number;
+  logger: Logger;
+  /** Stops what the engine does not own itself (the supervised daemon, the external pinger). */
+  closeParts(): Promise<void>;
+}
+
+const LIST_LIMIT = 1000;
+
+export class RtpengineMedia implements MediaEngine {
+  readonly #p: EngineParts;
+  readonly #calls = new Map<string, CallMedia>();
+  readonly #poll: NodeJS.Timeout;
+  #polling = false;
+  #closed = false;
+
+  constructor(parts: EngineParts) {
+    this.#p = parts;
+    const pollMs = Math.min(5000, (parts.mediaTimeoutSeconds * 1000) / 4);
+    this.#poll = setInterval(() => void this.#checkMediaTimeouts(), pollMs);
+    this.#poll.unref();
+  }
+
+  get state(): { running: boolean; reason?: string } {
+    return this.#p.state;
+  }
+
+  #requireRunning(): void {
+    if (this.#closed) throw new MediaError('MEDIA_UNAVAILABLE', 'the media engine is closed');
+    if (!this.#p.state.running)
+      throw new MediaError('MEDIA_UNAVAILABLE', this.#p.state.reason ?? 'rtpengine is not running');
+  }
+
+  async answerCaller(
+    call: CallTags & { offer: string },
+  ): Promise<{ sdp: string; codec: G711; remoteAddress: string }> {
+    const chosen = chooseCodecs(call.offer);
+    this.#requireRunning();
+    const sdp = await this.#negotiate(call, chosen);
+    this.#calls.set(call.callId, {
+      tags: { callId: call.callId, callerTag: call.callerTag, ourTag: call.ourTag },
+      chosen,
+      timeoutListeners: this.#calls.get(call.callId)?.timeoutListeners ?? new Set(),
+      packets: 0,
+      packetsChangedAt: Date.now(),
+    });
+    return { sdp, codec: chosen.codec, remoteAddress: chosen.remoteAddress };
+  }
+
+  async reoffer(call: CallTags & { offer: string }): Promise<{ sdp: string }> {
+    const known = this.#calls.get(call.callId);
+    // Keep the codec of the call when the new offer still has it (RFC 3264 §8).
+    const chosen = chooseCodecs(call.offer, known?.chosen?.codec);
+    this.#requireRunning();
+    const sdp = await this.#negotiate(call, chosen);
+    if (known) known.chosen = chosen;
+    return { sdp };
+  }
+
+  async #negotiate(call: CallTags & { offer: string }, chosen: ChosenCodecs): Promise<string> {
+    const offered = await this.#p.ng.request('offer', {
+      'call-id': call.callId,
+      'from-tag': call.callerTag,
+      sdp: call.offer,
+      // callflow's side is plain RTP whatever the caller uses (SRTP is rtpengine's to handle).
+      'transport-protocol': 'RTP/AVP',
+      ICE: 'remove',
+      replace: ['origin', 'session-connection'],
+    });
+    const toUs = stringField(offered, 'sdp');
+    const answered = await this.#p.ng.request('answer', {
+      'call-id': call.callId,
+      'from-tag': call.callerTag,
+      'to-tag': call.ourTag,
+      sdp: farEndAnswer(toUs, chosen),
+      replace: ['origin', 'session-connection'],
+    });
+    return withPtime20(stringField(answered, 'sdp'));
+  }
+
+  async play(
+    call: { callId: string; callerTag: string },
+    file: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    this.#requireRunning();
+    const media = this.#calls.get(call.callId);
+    media?.playback?.finish();
+    if (signal?.aborted) return;
+    const reply = await this.#p.ng.request('play media', {
+      'call-id': call.callId,
+      'from-tag': call.callerTag,
+      file,
+    });
+    const durationMs =
+      typeof reply.duration === 'number' ? reply.duration : await wavDurationMs(file);
+    if (signal?.aborted) {
+      await this.stop(call);
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const onAbort = (): void => {
+        finish();
+        void this.stop(call).catch((error: unknown) =>
+          this.#p.logger.warn({ err: error, callId: call.callId }, 'could not stop a prompt'),
+        );
+      };
+      const timer = setTimeout(() => finish(), durationMs);
+      const playback: Playback = { finish: () => finish() };
+      function finish(): void {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (media?.playback === playback) delete media.playback;
+        resolve();
+      }
+      if (media) media.playback = playback;
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  async stop(call: { callId: string; callerTag: string }): Promise<void> {
+    const media = this.#calls.get(call.callId);
+    media?.playback?.finish();
+    if (!this.#p.state.running) return;
+    try {
+      await this.#p.ng.request('stop media', {
+        'call-id': call.callId,
+        'from-tag': call.callerTag,
+      });
+    } catch (error) {
+      // Nothing playing (the prompt had ended) is not a failure of stop.
+      if (!(error instanceof MediaError && error.code === 'MEDIA_REJECTED')) throw error;
+    }
+  }
+
+  onDtmf(callId: string, listener: (key: string) => void): () => void {
+    return this.#p.dtmf.on(callId, listener);
+  }
+
+  onMediaTimeout(callId: string, listener: () => void): () => void {
+    let media = this.#calls.get(callId);
+    if (!media) {
+      // Registered before answerCaller: kept for when the call's media starts.
+      media = {
+        tags: { callId, callerTag: '', ourTag: '' },
+        timeoutListeners: new Set(),
+        packets: 0,
+        packetsChangedAt: Date.now(),
+      };
+      this.#calls.set(callId, media);
+    }
+    const listeners = media.timeoutListeners;
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  async delete(callId: string): Promise<void> {
+    const media = this.#calls.get(callId);
+    this.#calls.delete(callId);
+    this.#p.dtmf.forget(callId);
+    media?.playback?.finish();
+    if (!this.#p.state.running || !media?.tags.callerTag) return;
+    try {
+      await this.#p.ng.request('delete', {
+        'call-id': callId,
+        'from-tag': media.tags.callerTag,
+        'delete delay': 0,
+      });
+    } catch (error) {
+      if (!(error instanceof MediaError && error.code === 'MEDIA_REJECTED')) throw error;
+    }
+  }
+
+  async sessions(): Promise<string[]> {
+    this.#requireRunning();
+    const reply = await this.#p.ng.request('list', { limit: LIST_LIMIT });
+    const calls = reply.calls;
+    return Array.isArray(calls) ? calls.filter((c): c is string => typeof c === 'string') : [];
+  }
+
+  async #checkMediaTimeouts(): Promise<void> {
+    if (this.#polling || this.#closed || !this.#p.state.running) return;
+    this.#polling = true;
+    try {
+      for (const media of [...this.#calls.values()]) {
+        if (media.timeoutListeners.size === 0 || !media.tags.callerTag) continue;
+        const packets = await this.#callerPackets(media.tags);
+        if (Number.isNaN(packets)) continue; // rtpengine busy or restarting: not evidence either way
+        const now = Date.now();
+        if (packets !== undefined && packets !== media.packets) {
+          media.packets = packets;
+          media.packetsChangedAt = now;
+          continue;
+        }
+        if (
+          packets !== undefined &&
+          now - media.packetsChangedAt < this.#p.mediaTimeoutSeconds * 1000
+        )
+          continue;
+        if (this.#calls.get(media.tags.callId) !== media) continue;
+        this.#p.logger.info(
+          { callId: media.tags.callId, gone: packets === undefined },
+          'media timeout: no media from the caller',
+        );
+        const listeners = [...media.timeoutListeners];
+        media.timeoutListeners.clear();
+        for (const listener of listeners) listener();
+      }
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  /** The caller's packets so far; undefined when rtpengine no longer knows the call. */
+  async #callerPackets(tags: CallTags): Promise<number | undefined> {
+    let reply: NgDictionary;
+    try {
+      reply = await this.#p.ng.request('query', { 'call-id': tags.callId });
+    } catch (error) {
+      if (error instanceof MediaError && error.code === 'MEDIA_REJECTED') return undefined;
+      return Number.NaN;
+    }
+    let packets = 0;
+    const tag = (reply.tags as NgDictionary | undefined)?.[tags.callerTag] as
+      | NgDictionary
+      | undefined;
+    for (const m of (tag?.medias as NgDictionary[] | undefined) ?? []) {
+      for (const s of (m.streams as NgDictionary[] | undefined) ?? []) {
+        const stats = s.stats as NgDictionary | undefined;
+        if (typeof stats?.packets === 'number') packets += stats.packets;
+      }
+    }
+    return packets;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#poll);
+    for (const media of this.#calls.values()) media.playback?.finish();
+    this.#calls.clear();
+    this.#p.ng.close();
+    this.#p.dtmf.close();
+    await this.#p.closeParts();
+  }
+}
+
+function stringField(reply: NgDictionary, key: string): string {
+  const value = reply[key];
+  if (typeof value !== 'string')
+    throw new MediaError('MEDIA_REJECTED', `rtpengine's reply has no ${key}`);
+  return value;
+}
+
+/** Length of a WAV file from its header (when rtpengine's reply gives none), ms. */
+async function wavDurationMs(file: string): Promise<number> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const header = Buffer.alloc(44);
+    await handle.read(header, 0, 44, 0);
+    const byteRate = header.readUInt32LE(28);
+    return byteRate > 0 ? Math.round(((size - 44) / byteRate) * 1000) : 0;
+  } finally {
+    await handle.close();
+  }
+}

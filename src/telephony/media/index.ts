@@ -1,0 +1,130 @@
+/**
+ * Media of real calls: rtpengine driven over its NG control protocol, text-to-speech and
+ * recorded prompts. `startMedia` starts (or reaches) rtpengine and never throws for a missing
+ * or dead daemon: the engine's `state` says why calls cannot carry audio, and the rest of
+ * callflow runs on.
+ */
+
+import { networkInterfaces } from 'node:os';
+import type { Logger } from 'pino';
+import type { SipConfig } from '../sip/config.ts';
+import { DtmfEvents } from './dtmf-events.ts';
+import { type MediaEngine, RtpengineMedia } from './engine.ts';
+import { NgClient } from './ng-client.ts';
+import { INSTALL_COMMAND, RtpengineSupervisor } from './supervisor.ts';
+
+export type { MediaEngine } from './engine.ts';
+export { MediaError, type MediaErrorCode } from './errors.ts';
+export { createPromptFetcher, type PromptFetcher } from './prompt-fetcher.ts';
+export type { G711 } from './sdp.ts';
+export { INSTALL_COMMAND } from './supervisor.ts';
+export { createTextToSpeech, DEFAULT_VOICE, type TextToSpeech, VOICES } from './tts.ts';
+
+export interface MediaOptions {
+  /** The `sip` section of the configuration, whole. */
+  sip: Pick<SipConfig, 'host' | 'publicAddress' | 'rtpengine' | 'rtpPorts' | 'mediaTimeoutSeconds'>;
+  logger: Logger;
+  /** The rtpengine executable; default `rtpengine` from PATH. */
+  rtpengineBinary?: string;
+  /**
+   * UDP port for an external rtpengine's DTMF events (its `--dtmf-log-dest` must name it; 10.5
+   * has no per-call destination); default 0, any free port, which suits a local rtpengine only.
+   */
+  dtmfEventsPort?: number;
+}
+
+const EXTERNAL_PING_MS = 10_000;
+
+export type StartedMedia = MediaEngine & { readonly supervisor?: RtpengineSupervisor };
+
+export async function startMedia(options: MediaOptions): Promise<StartedMedia> {
+  const log = options.logger;
+  const { sip } = options;
+  if (sip.rtpengine) return startExternal(options, sip.rtpengine);
+
+  const local = mediaAddress(sip.host);
+  const dtmf = await DtmfEvents.open('127.0.0.1', log);
+  const supervisor = new RtpengineSupervisor({
+    ...(options.rtpengineBinary ? { binary: options.rtpengineBinary } : {}),
+    interface:
+      sip.publicAddress && sip.publicAddress !== local ? `${local}!${sip.publicAddress}` : local,
+    rtpPorts: sip.rtpPorts,
+    dtmfLogDestination: dtmf.address,
+    rtpTimeoutSeconds: sip.mediaTimeoutSeconds * 2,
+    logger: log.child({ part: 'rtpengine' }),
+  });
+  await supervisor.start();
+  const ng = await NgClient.open(supervisor.ng);
+  supervisor.onRestart(() => ng.retarget(supervisor.ng.host, supervisor.ng.port));
+  const engine = new RtpengineMedia({
+    ng,
+    dtmf,
+    state: supervisor.state,
+    mediaTimeoutSeconds: sip.mediaTimeoutSeconds,
+    logger: log,
+    closeParts: () => supervisor.stop(),
+  });
+  return Object.assign(engine, { supervisor });
+}
+
+async function startExternal(options: MediaOptions, address: string): Promise<MediaEngine> {
+  const log = options.logger;
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon);
+  const port = Number(address.slice(colon + 1));
+  // rtpengine elsewhere sends DTMF events to the address callflow is reached at.
+  const dtmf = await DtmfEvents.open(options.sip.host, log, options.dtmfEventsPort ?? 0);
+  const reachable = options.sip.publicAddress ?? mediaAddress(options.sip.host);
+  log.info(
+    { rtpengine: address },
+    `RFC 4733 keys need the external rtpengine started with --dtmf-log-dest=${reachable}:${dtmf.address.port}`,
+  );
+  const ng = await NgClient.open({ host, port });
+  const state: { running: boolean; reason?: string } = {
+    running: false,
+    reason: 'not checked yet',
+  };
+  const ping = async (): Promise<void> => {
+    try {
+      await ng.request('ping');
+      if (!state.running) log.info({ rtpengine: address }, 'external rtpengine answers');
+      state.running = true;
+      delete state.reason;
+    } catch (error) {
+      if (state.running || state.reason === 'not checked yet')
+        log.error({ err: error, rtpengine: address }, 'external rtpengine does not answer');
+      state.running = false;
+      state.reason = `the external rtpengine at ${address} does not answer`;
+    }
+  };
+  await ping();
+  const timer = setInterval(() => void ping(), EXTERNAL_PING_MS);
+  timer.unref();
+  return new RtpengineMedia({
+    ng,
+    dtmf,
+    state,
+    mediaTimeoutSeconds: options.sip.mediaTimeoutSeconds,
+    logger: log,
+    closeParts: async () => clearInterval(timer),
+  });
+}
+
+/** The address media is sent from and to: the SIP host, or this machine's first IPv4 when SIP listens on all. */
+function mediaAddress(host: string): string {
+  if (host !== '0.0.0.0' && host !== '::' && host !== '') return host;
+  for (const list of Object.values(networkInterfaces())) {
+    for (const entry of list ?? [])
+      if (entry.family === 'IPv4' && !entry.internal) return entry.address;
+  }
+  return '127.0.0.1';
+}
+
+/** One line for banners and /readyz when real calls are off. */
+export function mediaOffMessage(engine: MediaEngine): string | undefined {
+  if (engine.state.running) return undefined;
+  return (
+    `real calls are off: ${engine.state.reason ?? 'rtpengine is not running'}` +
+    (engine.state.reason?.includes(INSTALL_COMMAND) ? '' : ` (install: ${INSTALL_COMMAND})`)
+  );
+}
