@@ -12,6 +12,7 @@ import { type Static, Type } from 'typebox';
 import Value from 'typebox/value';
 import { RouteSchema, routingProblems } from './carriers/routing.ts';
 import { SmppCarrierConfigSchema } from './carriers/smpp/config.ts';
+import { SipConfigSchema } from './telephony/sip/config.ts';
 
 const Role = Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')]);
 
@@ -150,6 +151,8 @@ export const ConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  /** Real calls: the SIP endpoint and its media engine (docs/configuration.md, "sip"). */
+  sip: SipConfigSchema,
   /** Log level for pino. */
   logLevel: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
@@ -174,6 +177,8 @@ const ENV: Record<string, (v: string) => [string[], unknown]> = {
   DATABASE_URL: (v) => [['databaseUrl'], v],
   DATABASE_SCHEMA: (v) => [['databaseSchema'], v],
   LOG_LEVEL: (v) => [['logLevel'], v],
+  SIP_PORT: (v) => [['sip', 'port'], Number(v)],
+  SIP_ENABLED: (v) => [['sip', 'enabled'], v === 'true' ? true : v === 'false' ? false : v],
 };
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {

@@ -25,12 +25,12 @@ import { adminRoutes } from './api/routes/carriers.ts';
 import { flowRoutes } from './api/routes/flows.ts';
 import { metricsRoutes } from './api/routes/metrics.ts';
 import { webAppDeps } from './api/routes/web.ts';
-import type { Authenticator } from './api/types.ts';
+import type { Authenticator, SipReadiness } from './api/types.ts';
 import { createAuthThrottle } from './auth-throttle.ts';
 import { CarrierSimulator, createCarrier } from './carriers/index.ts';
 import type { SmppCarrierConfig } from './carriers/smpp/config.ts';
 import type { Carrier } from './carriers/types.ts';
-import type { Config } from './config.ts';
+import { type Config, ConfigError } from './config.ts';
 import { type CallbackDispatcher, createCallbackDispatcher } from './delivery/callbacks.ts';
 import { type CarrierPool, createCarrierPool } from './delivery/carrier-pool.ts';
 import { loadInForce } from './delivery/carrier-state.ts';
@@ -38,9 +38,11 @@ import { createSender } from './delivery/send.ts';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
 import { type DemoCredentials, seedDemo } from './demo.ts';
 import { createFlowService, type FlowService } from './flows/service.ts';
+import { type SipCalls, startSipCalls } from './flows/sip-calls.ts';
 import { createMetrics, reportAuthRefusal } from './metrics.ts';
 import { openStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
+import { mediaOffMessage, type StartedMedia, startMedia } from './telephony/media/index.ts';
 
 export interface RunningServer {
   config: Config;
@@ -57,7 +59,65 @@ export interface RunningServer {
   worker: DeliveryWorker | null;
   flows: FlowService | null;
   demo: DemoCredentials | null;
+  /** Real calls, when SIP is on in this process. */
+  sip: RunningSip | null;
   stop(): Promise<void>;
+}
+
+export interface RunningSip {
+  calls: SipCalls;
+  media: StartedMedia;
+  /** Host and port SIP listens on, UDP and TCP. */
+  host: string;
+  port: number;
+}
+
+async function startSip(config: Config, flows: FlowService, logger: Logger): Promise<RunningSip> {
+  const sipLogger = logger.child({ part: 'sip' });
+  const media = await startMedia({
+    sip: config.sip,
+    dataDir: config.dataDir,
+    outboundPolicy: {
+      allowPrivateAddresses: config.callbacks.allowPrivateAddresses,
+      allowList: config.callbacks.allowList,
+    },
+    logger: logger.child({ part: 'media' }),
+  });
+  let calls: SipCalls;
+  try {
+    calls = await startSipCalls({
+      sip: config.sip,
+      flows,
+      media,
+      tts: media.tts,
+      prompts: media.prompts,
+      logger: sipLogger,
+    });
+  } catch (error) {
+    await media.close();
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw new ConfigError(
+        `SIP cannot listen on ${config.sip.host}:${config.sip.port} (${String(code)}): set sip.port (or SIP_PORT; 0 picks a free port), or sip.enabled false`,
+      );
+    }
+    throw error;
+  }
+  const off = mediaOffMessage(media);
+  sipLogger.info(
+    { host: config.sip.host, port: calls.endpoint.port, realCalls: off === undefined },
+    off === undefined ? 'SIP listening, real calls on' : `SIP listening; ${off}`,
+  );
+  return { calls, media, host: config.sip.host, port: calls.endpoint.port };
+}
+
+function sipReadiness(sip: RunningSip): SipReadiness {
+  const off = mediaOffMessage(sip.media);
+  return {
+    listening: `sip:${sip.host.includes(':') ? `[${sip.host}]` : sip.host}:${sip.port}`,
+    realCalls: off === undefined,
+    ...(off === undefined ? {} : { reason: off }),
+  };
 }
 
 function listeningUrl(app: FastifyInstance): string {
@@ -229,12 +289,17 @@ export async function startServer(
       stops.push(() => dispatcher!.stop());
     }
 
+    // Real calls, started below with the flow service (role all or api).
+    let sip: RunningSip | null = null;
+
     // Ready when every carrier of this process is bound (a process without carriers always is).
+    // Real calls being off (no rtpengine) is reported, not counted against readiness: SMS works.
     const readiness = async () => {
       const states = (pool?.active() ?? []).map((c) => c.status());
       return {
         ready: states.every((s) => s.state === 'bound'),
         carriers: states.map((s) => ({ name: s.name, state: s.state, ready: s.state === 'bound' })),
+        ...(sip === null ? {} : { sip: sipReadiness(sip) }),
       };
     };
 
@@ -262,6 +327,13 @@ export async function startServer(
         config: config.authThrottle,
         onRefused: reportAuthRefusal({ metrics, log: logger.child({ part: 'auth' }) }),
       });
+      if (config.sip.enabled) {
+        sip = await startSip(config, flows, logger);
+        const running = sip;
+        // Stops run in reverse: calls get their BYE, then the media engine stops.
+        stops.push(() => running.media.close());
+        stops.push(() => running.calls.close());
+      }
       const web = webAppDeps({
         store,
         sessionSecret: loadSessionSecret({ dataDir: config.dataDir }),
@@ -345,6 +417,7 @@ export async function startServer(
       worker,
       flows,
       demo,
+      sip,
       async stop() {
         await stopAll();
         await store.close();

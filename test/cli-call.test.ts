@@ -52,6 +52,8 @@ describe('callflow call', () => {
         port: 0,
         dataDir,
         logLevel: 'silent',
+        // These tests take no real calls.
+        'sip.enabled': false,
         'simulator.receiptDelayMs': 100,
         'simulator.deliveredRatio': 1,
         'delivery.pollMs': 50,

@@ -110,6 +110,8 @@ for (const kind of storeKinds()) {
           databaseSchema: schema,
           port: 0,
           logLevel: 'error',
+          // These tests take no real calls.
+          'sip.enabled': false,
           carriers: [
             {
               name: 'sim',

@@ -159,6 +159,8 @@ test('a carrier that drops the connection mid-window loses nothing', async (t) =
       dataDir,
       port: 0,
       logLevel: 'warn',
+      // These tests take no real calls.
+      'sip.enabled': false,
       carriers: [
         {
           name: 'sim',

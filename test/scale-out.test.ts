@@ -160,6 +160,7 @@ for (const kind of storeKinds()) {
         DATABASE_SCHEMA: schema,
         DATA_DIR: dir,
         LOG_LEVEL: 'warn',
+        SIP_ENABLED: 'false',
         CALLFLOW_CONFIG: '',
       };
       const configs = proxies.map((proxy, i) => {

@@ -37,7 +37,20 @@ export interface CarrierReadiness {
 }
 
 /** Carrier bind states for /readyz; the process is ready when the store answers and this says so. */
-export type ReadinessProbe = () => Promise<{ ready: boolean; carriers: CarrierReadiness[] }>;
+/** Real calls as /readyz reports them: SIP listening, and whether calls can carry audio. */
+export interface SipReadiness {
+  /** `sip:HOST:PORT` SIP listens on. */
+  listening: string;
+  realCalls: boolean;
+  /** Why real calls are off, with the command that turns them on. */
+  reason?: string;
+}
+
+export type ReadinessProbe = () => Promise<{
+  ready: boolean;
+  carriers: CarrierReadiness[];
+  sip?: SipReadiness;
+}>;
 
 export interface ApiConfig {
   /** Largest accepted request body, bytes. Default 1 MiB. */

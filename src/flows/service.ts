@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { CallflowError } from '../errors.ts';
 import type { CallFilter } from '../store/flow-types.ts';
 import type {
+  CallOrigin,
   CallRecord,
   CallRoute,
   FlowRecord,
@@ -18,10 +19,12 @@ import type {
   Store,
 } from '../store/types.ts';
 import type { CallerScript } from '../telephony/script.ts';
+import type { Telephony } from '../telephony/types.ts';
 import { createGuardedFetch } from './guarded-fetch.ts';
 import { appletDefinition } from './registry.ts';
 import {
   type CallLog,
+  CallSession,
   DEFAULT_MAX_STEPS,
   DEFAULT_PASSTHRU_TIMEOUT_MS,
   DEFAULT_TIME_ZONE,
@@ -82,6 +85,11 @@ export interface StartedCall {
   done: Promise<CallLog>;
 }
 
+export type InboundRoute =
+  | { kind: 'unknown' }
+  | { kind: 'no-flow'; accountSid: string }
+  | { kind: 'live'; accountSid: string; route: CallRoute };
+
 export interface FlowService {
   createFlow(accountSid: string, input: { name?: string; document: unknown }): Promise<FlowView>;
   /** A version of the flow (the latest by default) with its validation. */
@@ -109,6 +117,22 @@ export interface FlowService {
     script: CallerScript,
     options?: { realTime?: boolean },
   ): Promise<StartedCall>;
+  /** Which account and live flow an inbound call to `e164` (E.164) reaches, across accounts. */
+  findInboundRoute(e164: string): Promise<InboundRoute>;
+  /**
+   * A real inbound call (SIP): runs the route's flow on `telephony`, through the same runtime and
+   * call log as simulated calls.
+   */
+  startInboundCall(input: {
+    accountSid: string;
+    route: CallRoute;
+    /** The caller's number, normalised; '' when withheld. */
+    from: string;
+    telephony: Telephony;
+    origin?: CallOrigin;
+    /** Read when the call ends: the origin with its duration. */
+    finalOrigin?: () => CallOrigin | undefined;
+  }): Promise<StartedCall>;
   getCall(accountSid: string, sid: string): Promise<CallRecord>;
   listCalls(
     accountSid: string,
@@ -192,6 +216,30 @@ export function createFlowService(deps: FlowServiceDeps): FlowService {
 
   const nameOf = (input: { name?: string; document: unknown }) =>
     input.name ?? (input.document as { name?: unknown }).name;
+
+  /** Saves the call's log when it ends, and tracks it for drain(). */
+  function track(
+    callSid: string,
+    route: CallRoute,
+    run: Promise<CallLog>,
+    finalOrigin: () => CallOrigin | undefined,
+  ): StartedCall {
+    const done = run.then(async (log) => {
+      const origin = finalOrigin();
+      await store.calls.finish(callSid, {
+        endReason: log.endReason ?? 'error',
+        endedAt: clock(),
+        log,
+        ...(origin === undefined ? {} : { origin }),
+      });
+      deps.onCallEnded?.({ callSid, flowId: route.flowId, log });
+      return log;
+    });
+    const tracked = done.catch((error) => deps.onError?.(error, { callSid }));
+    running.add(tracked);
+    void tracked.finally(() => running.delete(tracked));
+    return { callSid, flowId: route.flowId, flowVersion: route.flowVersion, done };
+  }
 
   return {
     async createFlow(accountSid, input) {
@@ -303,19 +351,49 @@ export function createFlowService(deps: FlowServiceDeps): FlowService {
         ...(options.realTime === undefined ? {} : { realTime: options.realTime }),
         ...deps.session,
       });
-      const done = run.done.then(async (log) => {
-        await store.calls.finish(callSid, {
-          endReason: log.endReason ?? 'error',
-          endedAt: clock(),
-          log,
-        });
-        deps.onCallEnded?.({ callSid, flowId: route.flowId, log });
-        return log;
+      return track(callSid, route, run.done, () => undefined);
+    },
+
+    async findInboundRoute(e164) {
+      const number = await store.numbers.find(e164);
+      if (!number) return { kind: 'unknown' };
+      const route = await store.numbers.route(number.accountSid, e164);
+      if (!route) return { kind: 'no-flow', accountSid: number.accountSid };
+      return { kind: 'live', accountSid: number.accountSid, route };
+    },
+
+    async startInboundCall(input) {
+      const { accountSid, route } = input;
+      const account = await store.accounts.get(accountSid);
+      const callSid = newCallSid();
+      await store.calls.insert({
+        sid: callSid,
+        accountSid,
+        flowId: route.flowId,
+        flowVersion: route.flowVersion,
+        from: input.from,
+        to: route.number.e164,
+        startedAt: clock(),
+        log: {},
+        ...(input.origin === undefined ? {} : { origin: input.origin }),
       });
-      const tracked = done.catch((error) => deps.onError?.(error, { callSid }));
-      running.add(tracked);
-      void tracked.finally(() => running.delete(tracked));
-      return { callSid, flowId: route.flowId, flowVersion: route.flowVersion, done };
+      const session = new CallSession({
+        flow: route.document as FlowDocument,
+        flowId: route.flowId,
+        flowVersion: route.flowVersion,
+        accountSid,
+        callSid,
+        from: input.from,
+        to: route.number.e164,
+        telephony: input.telephony,
+        timeZone: account?.timeZone ?? DEFAULT_TIME_ZONE,
+        maxSteps: config.maxSteps ?? DEFAULT_MAX_STEPS,
+        passthruTimeoutMs: config.passthruTimeoutMs ?? DEFAULT_PASSTHRU_TIMEOUT_MS,
+        sendSms: (request, origin) => deps.sendSms(accountSid, request, origin),
+        fetchGuarded,
+        ...deps.session,
+      });
+      return track(callSid, route, session.run(), input.finalOrigin ?? (() => undefined));
     },
 
     async getCall(accountSid, sid) {

@@ -1,6 +1,7 @@
 /** Row ↔ record mapping for flows, numbers and calls, shared by both adapters (see rows.ts). */
 
 import type {
+  CallOrigin,
   CallRecord,
   CallStatus,
   FlowRecord,
@@ -58,5 +59,6 @@ export function callFromRow(r: Row, c: Codec): CallRecord {
     log: c.json<unknown>(r.log),
     startedAt: c.date(r.started_at),
     endedAt: dateOrNull(c, r.ended_at),
+    origin: r.origin === null || r.origin === undefined ? null : c.json<CallOrigin>(r.origin),
   };
 }

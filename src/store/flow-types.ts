@@ -54,6 +54,24 @@ export interface CallRoute {
 
 export type CallStatus = 'in-progress' | 'completed';
 
+/** Where a real call came from (simulated calls have none). */
+export interface CallOrigin {
+  kind: 'sip';
+  /** Through a configured trunk (by source address) or a softphone user (by digest). */
+  via: 'trunk' | 'user';
+  /** The trunk's or user's name. */
+  name: string;
+  sipCallId: string;
+  /** Audio codec of the call, PCMA or PCMU. */
+  codec: string;
+  /** Where the caller's RTP comes from, `address:port`. */
+  remoteAddress: string;
+  /** ISO 8601. */
+  answeredAt: string;
+  /** Seconds from the answer to the end; set when the call ends. */
+  durationSeconds?: number;
+}
+
 export interface CallRecord {
   sid: string;
   accountSid: string;
@@ -68,6 +86,8 @@ export interface CallRecord {
   log: unknown;
   startedAt: Date;
   endedAt: Date | null;
+  /** Null for simulated calls. */
+  origin: CallOrigin | null;
 }
 
 export interface CallFilter {
@@ -110,6 +130,8 @@ export interface NumbersRepo {
   /** Adds the number, or changes its flow; CONFLICT when it belongs to another account. */
   upsert(input: { accountSid: string; e164: string; flowId: string | null }): Promise<NumberRecord>;
   get(accountSid: string, e164: string): Promise<NumberRecord | undefined>;
+  /** The number whichever account holds it (a real call names only the number it dialled). */
+  find(e164: string): Promise<NumberRecord | undefined>;
   list(accountSid: string): Promise<NumberRecord[]>;
   remove(accountSid: string, e164: string): Promise<boolean>;
   /** The live flow version an inbound call to this number runs; undefined when it runs none. */
@@ -127,11 +149,12 @@ export interface CallsRepo {
     to: string;
     startedAt: Date;
     log: unknown;
+    origin?: CallOrigin;
   }): Promise<CallRecord>;
   /** Records how the call ended, with its final log. */
   finish(
     sid: string,
-    end: { endReason: string; endedAt: Date; log: unknown },
+    end: { endReason: string; endedAt: Date; log: unknown; origin?: CallOrigin },
   ): Promise<CallRecord | undefined>;
   get(accountSid: string, sid: string): Promise<CallRecord | undefined>;
   /** Newest first (startedAt, then sid). */

@@ -57,6 +57,8 @@ export interface DialResult {
    * conversation (outcome `completed`, talkSeconds up to the hang-up).
    */
   callerHungUp?: boolean;
+  /** Why the dial could not be tried at all (outcome `failed`), e.g. no outbound trunk. */
+  failure?: { code: string; message: string };
 }
 
 export interface Telephony {

@@ -25,6 +25,8 @@ export async function startTestServer(): Promise<TestServer> {
       port: 0,
       dataDir,
       logLevel: 'silent',
+      // These tests take no real calls.
+      'sip.enabled': false,
       'simulator.receiptDelayMs': 300,
       'simulator.deliveredRatio': 1,
     },

@@ -6,6 +6,7 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import type { SipReadiness } from '../types.ts';
 import type { RouteContext } from './context.ts';
 
 const ReadyResource = Type.Object({
@@ -17,6 +18,14 @@ const ReadyResource = Type.Object({
   }),
   carriers: Type.Array(
     Type.Object({ name: Type.String(), state: Type.String(), ready: Type.Boolean() }),
+  ),
+  /** Present when SIP is on: real calls need rtpengine too; without it the rest still works. */
+  sip: Type.Optional(
+    Type.Object({
+      listening: Type.String(),
+      realCalls: Type.Boolean(),
+      reason: Type.Optional(Type.String()),
+    }),
   ),
 });
 
@@ -58,18 +67,22 @@ export const healthRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app,
       }
       let carriers: { name: string; state: string; ready: boolean }[] = [];
       let carriersReady = true;
+      let sip: SipReadiness | undefined;
       if (ctx.readiness !== undefined) {
         try {
           const report = await ctx.readiness();
           carriers = report.carriers;
           carriersReady = report.ready;
+          sip = report.sip;
         } catch (err) {
           request.log.warn({ err }, 'readiness probe failed');
           carriersReady = false;
         }
       }
       const ready = store.ok && carriersReady;
-      return reply.status(ready ? 200 : 503).send({ ready, store, carriers });
+      return reply
+        .status(ready ? 200 : 503)
+        .send({ ready, store, carriers, ...(sip === undefined ? {} : { sip }) });
     },
   );
 };

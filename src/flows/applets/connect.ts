@@ -55,6 +55,7 @@ export const connect: AppletDefinition<typeof configSchema> = {
       talkSeconds: result.talkSeconds ?? 0,
       attempts: result.attempts,
       ...(result.callerHungUp ? { callerHungUp: true } : {}),
+      ...(result.failure ? { failure: result.failure } : {}),
     });
     return result.outcome;
   },

@@ -135,6 +135,11 @@ export function pgNumbers(db: PgDb): NumbersRepo {
       return row && numberFromRow(row, c);
     },
 
+    async find(e164) {
+      const row = await db.get('SELECT * FROM numbers WHERE e164 = $1', [e164]);
+      return row && numberFromRow(row, c);
+    },
+
     async list(accountSid) {
       const rows = await db.all('SELECT * FROM numbers WHERE account_sid = $1 ORDER BY e164', [
         accountSid,
@@ -174,8 +179,8 @@ export function pgCalls(db: PgDb): CallsRepo {
   return {
     async insert(call) {
       const row = await db.get(
-        `INSERT INTO calls (sid, account_sid, flow_id, flow_version, from_number, to_number, status, log, started_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'in-progress', $7, $8) ON CONFLICT DO NOTHING RETURNING *`,
+        `INSERT INTO calls (sid, account_sid, flow_id, flow_version, from_number, to_number, status, log, started_at, origin)
+         VALUES ($1, $2, $3, $4, $5, $6, 'in-progress', $7, $8, $9) ON CONFLICT DO NOTHING RETURNING *`,
         [
           call.sid,
           call.accountSid,
@@ -185,6 +190,7 @@ export function pgCalls(db: PgDb): CallsRepo {
           call.to,
           JSON.stringify(call.log),
           call.startedAt,
+          call.origin === undefined ? null : JSON.stringify(call.origin),
         ],
       );
       if (!row) throw new CallflowError('CONFLICT', `Call ${call.sid} already exists.`);
@@ -193,8 +199,15 @@ export function pgCalls(db: PgDb): CallsRepo {
 
     async finish(sid, end) {
       const row = await db.get(
-        `UPDATE calls SET status = 'completed', end_reason = $1, ended_at = $2, log = $3 WHERE sid = $4 RETURNING *`,
-        [end.endReason, end.endedAt, JSON.stringify(end.log), sid],
+        `UPDATE calls SET status = 'completed', end_reason = $1, ended_at = $2, log = $3,
+           origin = coalesce($4::jsonb, origin) WHERE sid = $5 RETURNING *`,
+        [
+          end.endReason,
+          end.endedAt,
+          JSON.stringify(end.log),
+          end.origin === undefined ? null : JSON.stringify(end.origin),
+          sid,
+        ],
       );
       return row && callFromRow(row, c);
     },

@@ -154,6 +154,11 @@ export function sqliteNumbers(db: SqliteDb): NumbersRepo {
       return row && numberFromRow(row, c);
     },
 
+    async find(e164) {
+      const row = db.get('SELECT * FROM numbers WHERE e164 = ?', e164);
+      return row && numberFromRow(row, c);
+    },
+
     async list(accountSid) {
       return db
         .all('SELECT * FROM numbers WHERE account_sid = ? ORDER BY e164', accountSid)
@@ -188,8 +193,8 @@ export function sqliteCalls(db: SqliteDb): CallsRepo {
   return {
     async insert(call) {
       const row = db.get(
-        `INSERT INTO calls (sid, account_sid, flow_id, flow_version, from_number, to_number, status, log, started_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'in-progress', ?, ?) ON CONFLICT DO NOTHING RETURNING *`,
+        `INSERT INTO calls (sid, account_sid, flow_id, flow_version, from_number, to_number, status, log, started_at, origin)
+         VALUES (?, ?, ?, ?, ?, ?, 'in-progress', ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *`,
         call.sid,
         call.accountSid,
         call.flowId,
@@ -198,6 +203,7 @@ export function sqliteCalls(db: SqliteDb): CallsRepo {
         call.to,
         JSON.stringify(call.log),
         call.startedAt.getTime(),
+        call.origin === undefined ? null : JSON.stringify(call.origin),
       );
       if (!row) throw new CallflowError('CONFLICT', `Call ${call.sid} already exists.`);
       return callFromRow(row, c);
@@ -205,10 +211,12 @@ export function sqliteCalls(db: SqliteDb): CallsRepo {
 
     async finish(sid, end) {
       const row = db.get(
-        `UPDATE calls SET status = 'completed', end_reason = ?, ended_at = ?, log = ? WHERE sid = ? RETURNING *`,
+        `UPDATE calls SET status = 'completed', end_reason = ?, ended_at = ?, log = ?,
+           origin = coalesce(?, origin) WHERE sid = ? RETURNING *`,
         end.endReason,
         end.endedAt.getTime(),
         JSON.stringify(end.log),
+        end.origin === undefined ? null : JSON.stringify(end.origin),
         sid,
       );
       return row && callFromRow(row, c);

@@ -53,6 +53,8 @@ export const SipConfigSchema = Type.Object(
     outboundTrunk: Type.Optional(Type.String({ minLength: 1 })),
     /** An external rtpengine's NG control address, `host:port`; default: callflow starts one. */
     rtpengine: Type.Optional(Type.String({ pattern: '^[^:\\s]+:\\d{1,5}$' })),
+    /** UDP port for an external rtpengine's DTMF events (its --dtmf-log-dest); 0 picks one. */
+    dtmfEventsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 0 }),
     /** RTP port range of the rtpengine callflow starts. */
     rtpPorts: Type.Object(
       {
