@@ -92,6 +92,20 @@ export async function startSipCalls(options: SipCallsOptions): Promise<SipCalls>
       });
       return;
     }
+    if (sip.ringMs > 0) {
+      inbound.ringing();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, sip.ringMs);
+        inbound.endedSignal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    }
     if (inbound.state !== 'offered') return;
     const tags = { callId: inbound.callId, callerTag: inbound.callerTag, ourTag: inbound.localTag };
     let answer: Awaited<ReturnType<MediaEngine['answerCaller']>>;

@@ -288,10 +288,15 @@ ${HEADERS('INVITE', 1, false)}${options.extraHeaders ? `\n      ${options.extraH
   </send>`;
 }
 
-export function ackMessage(): string {
+/**
+ * ACK; `branchBack` N reuses the branch of the message N places earlier (the INVITE), as the ACK
+ * of a non-2xx final response must (it belongs to the INVITE's transaction).
+ */
+export function ackMessage(cseq = 1, branchBack?: number): string {
+  const headers = HEADERS('ACK', cseq, true);
   return `  <send>
     <![CDATA[
-${HEADERS('ACK', 1, true)}
+${branchBack === undefined ? headers : headers.replace('branch=[branch]', `branch=[branch-${branchBack}]`)}
       Content-Length: 0
     ]]>
   </send>`;
@@ -345,5 +350,6 @@ ${body}
 }
 
 export const ANSWERED = `  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
   <recv response="200" rtd="true"/>
 ${ackMessage()}`;

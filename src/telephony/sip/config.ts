@@ -43,8 +43,20 @@ export const SipConfigSchema = Type.Object(
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 5060 }),
     /** Address written in Contact and SDP when the host is behind NAT; default `host`. */
     publicAddress: Type.Optional(Type.String({ minLength: 1 })),
+    /** How long a call rings (180 Ringing) before callflow answers it, milliseconds. */
+    ringMs: Type.Integer({ minimum: 0, maximum: 30_000, default: 0 }),
     /** Calls in progress at once; more are refused with 503 and Retry-After. */
     maxCalls: Type.Integer({ minimum: 1, default: 200 }),
+    /**
+     * Digest algorithms offered in challenges, most preferred first (RFC 8760). Some phones and
+     * sipp read only the first challenge and know MD5 only: put MD5 first for them.
+     */
+    digestAlgorithms: Type.Array(Type.Union([Type.Literal('SHA-256'), Type.Literal('MD5')]), {
+      minItems: 1,
+      maxItems: 2,
+      uniqueItems: true,
+      default: ['SHA-256', 'MD5'],
+    }),
     /** Digest realm of challenges. */
     realm: Type.String({ minLength: 1, default: 'callflow' }),
     trunks: Type.Array(SipTrunkSchema, { default: [] }),

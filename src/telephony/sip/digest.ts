@@ -91,10 +91,16 @@ export class DigestAuthenticator {
   readonly realm: string;
   readonly #secret = randomBytes(32);
   readonly #now: () => number;
+  readonly #algorithms: readonly DigestAlgorithm[];
 
-  constructor(realm: string, now: () => number = Date.now) {
+  constructor(
+    realm: string,
+    now: () => number = Date.now,
+    algorithms: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'],
+  ) {
     this.realm = realm;
     this.#now = now;
+    this.#algorithms = algorithms;
   }
 
   nonce(): string {
@@ -102,11 +108,11 @@ export class DigestAuthenticator {
     return `${stamp}.${this.#sign(stamp)}`;
   }
 
-  /** The WWW-Authenticate values to send: SHA-256 first, then MD5 (RFC 8760 §2.4). */
+  /** The WWW-Authenticate values to send, most preferred first (RFC 8760 §2.4). */
   challenges(stale = false): string[] {
     const nonce = this.nonce();
     const staleParam = stale ? ', stale=true' : '';
-    return (['SHA-256', 'MD5'] as const).map(
+    return this.#algorithms.map(
       (algorithm) =>
         `Digest realm="${this.realm}", nonce="${nonce}", algorithm=${algorithm}, qop="auth"${staleParam}`,
     );

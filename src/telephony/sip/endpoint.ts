@@ -89,7 +89,11 @@ export class SipEndpoint implements DialogHost {
     this.#config = options.config;
     this.#logger = options.logger;
     this.#onCall = options.onCall;
-    this.#digest = new DigestAuthenticator(options.config.realm);
+    this.#digest = new DigestAuthenticator(
+      options.config.realm,
+      Date.now,
+      options.config.digestAlgorithms,
+    );
     this.#trunks = options.config.trunks.map((trunk) => ({
       trunk,
       sources: sourceList(trunk.addresses),
