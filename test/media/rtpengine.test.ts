@@ -7,12 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import {
-  createTextToSpeech,
-  MediaError,
-  type StartedMedia,
-  startMedia,
-} from '../../src/telephony/media/index.ts';
+import { MediaError, type StartedMedia, startMedia } from '../../src/telephony/media/index.ts';
 import { AnsweringSide } from './answering-side.ts';
 import { eventually, mediaPort, quietLogger, RtpCaller, rtpPorts } from './helpers.ts';
 
@@ -29,12 +24,9 @@ let prompt: string;
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'callflow-media-'));
-  media = await startMedia({ sip: sipSection(), logger: quietLogger });
+  media = await startMedia({ sip: sipSection(), dataDir, logger: quietLogger });
   assert.equal(media.state.running, true, media.state.reason);
-  prompt = await createTextToSpeech({ dataDir }).render(
-    'Thank you for calling Acme. Press one for sales.',
-    'en-in',
-  );
+  prompt = await media.tts.render('Thank you for calling Acme. Press one for sales.', 'en-in');
 });
 
 after(async () => {

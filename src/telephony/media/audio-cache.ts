@@ -18,12 +18,14 @@ export class AudioCache {
   }
 
   /** The file for `key`, made with `make(temporaryPath)` when it is not on disk yet. */
-  async get(key: string, make: (path: string) => Promise<void>): Promise<string> {
+  get(key: string, make: (path: string) => Promise<void>): Promise<string> {
     const path = join(this.dir, `${key}.wav`);
     const inFlight = this.#making.get(key);
     if (inFlight) return inFlight;
-    if (await exists(path)) return path;
-    const making = this.#make(path, make).finally(() => this.#making.delete(key));
+    // Registered before the first await, so a concurrent request finds it.
+    const making = (async () => ((await exists(path)) ? path : this.#make(path, make)))().finally(
+      () => this.#making.delete(key),
+    );
     this.#making.set(key, making);
     return making;
   }

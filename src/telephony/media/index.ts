@@ -7,11 +7,14 @@
 
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
+import type { OutboundPolicy } from '../../delivery/ssrf.ts';
 import type { SipConfig } from '../sip/config.ts';
 import { DtmfEvents } from './dtmf-events.ts';
 import { type MediaEngine, RtpengineMedia } from './engine.ts';
 import { NgClient } from './ng-client.ts';
+import { createPromptFetcher, type PromptFetcher } from './prompt-fetcher.ts';
 import { INSTALL_COMMAND, RtpengineSupervisor } from './supervisor.ts';
+import { createTextToSpeech, type TextToSpeech } from './tts.ts';
 
 export type { MediaEngine } from './engine.ts';
 export { MediaError, type MediaErrorCode } from './errors.ts';
@@ -23,6 +26,10 @@ export { createTextToSpeech, DEFAULT_VOICE, type TextToSpeech, VOICES } from './
 export interface MediaOptions {
   /** The `sip` section of the configuration, whole. */
   sip: Pick<SipConfig, 'host' | 'publicAddress' | 'rtpengine' | 'rtpPorts' | 'mediaTimeoutSeconds'>;
+  /** DATA_DIR: rendered and fetched prompts are cached under `<dataDir>/prompts`. */
+  dataDir: string;
+  /** Which prompt URLs may be fetched (the policy Passthru uses); default public addresses only. */
+  outboundPolicy?: OutboundPolicy;
   logger: Logger;
   /** The rtpengine executable; default `rtpengine` from PATH. */
   rtpengineBinary?: string;
@@ -35,12 +42,32 @@ export interface MediaOptions {
 
 const EXTERNAL_PING_MS = 10_000;
 
-export type StartedMedia = MediaEngine & { readonly supervisor?: RtpengineSupervisor };
+export type StartedMedia = MediaEngine & {
+  /** Speech for `say`, cached under DATA_DIR. */
+  readonly tts: TextToSpeech;
+  /** Recorded prompts for `play(url)`, cached under DATA_DIR. */
+  readonly prompts: PromptFetcher;
+  /** The local rtpengine's supervisor; absent with an external rtpengine. */
+  readonly supervisor?: RtpengineSupervisor;
+};
 
 export async function startMedia(options: MediaOptions): Promise<StartedMedia> {
+  const tts = createTextToSpeech({ dataDir: options.dataDir });
+  const prompts = createPromptFetcher({
+    dataDir: options.dataDir,
+    outboundPolicy: options.outboundPolicy ?? { allowPrivateAddresses: false },
+  });
+  const engine = options.sip.rtpengine
+    ? await startExternal(options, options.sip.rtpengine)
+    : await startLocal(options);
+  return Object.assign(engine, { tts, prompts });
+}
+
+async function startLocal(
+  options: MediaOptions,
+): Promise<MediaEngine & { supervisor: RtpengineSupervisor }> {
   const log = options.logger;
   const { sip } = options;
-  if (sip.rtpengine) return startExternal(options, sip.rtpengine);
 
   const local = mediaAddress(sip.host);
   const dtmf = await DtmfEvents.open('127.0.0.1', log);

@@ -119,10 +119,12 @@ export class RtpengineSupervisor {
       );
       child.once('exit', (code, signal) => resolve({ code, signal }));
     });
+    const waiting = new AbortController();
     const ready = await Promise.race([
-      this.#waitReady(ngPort).then((ok) => (ok ? 'ready' : 'timeout')),
+      this.#waitReady(ngPort, waiting.signal).then((ok) => (ok ? 'ready' : 'timeout')),
       exited.then(() => 'exited' as const),
     ]);
+    waiting.abort();
     if (ready === 'ready') {
       this.#child = child;
       this.ng = { host: '127.0.0.1', port: ngPort };
@@ -153,11 +155,11 @@ export class RtpengineSupervisor {
     return 'failed';
   }
 
-  async #waitReady(port: number): Promise<boolean> {
+  async #waitReady(port: number, signal: AbortSignal): Promise<boolean> {
     const client = await NgClient.open({ host: '127.0.0.1', port, retryMs: 100, attempts: 1 });
     const deadline = Date.now() + READY_TIMEOUT_MS;
     try {
-      while (Date.now() < deadline && !this.#stopping) {
+      while (Date.now() < deadline && !this.#stopping && !signal.aborted) {
         try {
           await client.request('ping');
           return true;

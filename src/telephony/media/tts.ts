@@ -90,14 +90,15 @@ function speak(binary: string, voice: string, text: string, output: string): Pro
   return new Promise((resolve, reject) => {
     const child = spawn(binary, ['-v', voice, '--stdin', '-w', output], {
       stdio: ['pipe', 'ignore', 'pipe'],
-      timeout: RENDER_TIMEOUT_MS,
     });
+    const timer = setTimeout(() => child.kill('SIGKILL'), RENDER_TIMEOUT_MS);
     let stderr = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
       if (stderr.length < 2000) stderr += chunk;
     });
-    child.once('error', (error) =>
+    child.once('error', (error) => {
+      clearTimeout(timer);
       reject(
         new MediaError(
           'TTS_FAILED',
@@ -105,9 +106,10 @@ function speak(binary: string, voice: string, text: string, output: string): Pro
           undefined,
           error,
         ),
-      ),
-    );
+      );
+    });
     child.once('close', (code, signal) => {
+      clearTimeout(timer);
       if (code === 0) resolve();
       else
         reject(
