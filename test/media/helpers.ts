@@ -12,6 +12,11 @@ export function rtpPorts(): { min: number; max: number } {
   return { min, max: min + 399 };
 }
 
+/** The `sip` section a media test's engine gets: loopback, its own port range. */
+export function sipSection(mediaTimeoutSeconds = 60) {
+  return { host: '127.0.0.1', rtpPorts: rtpPorts(), mediaTimeoutSeconds, dtmfEventsPort: 0 };
+}
+
 /** Polls `probe` until it returns a value that is not undefined/false, or fails after `ms`. */
 export async function eventually<T>(
   probe: () => T | Promise<T>,

@@ -9,14 +9,9 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { MediaError, type StartedMedia, startMedia } from '../../src/telephony/media/index.ts';
 import { AnsweringSide } from './answering-side.ts';
-import { eventually, mediaPort, quietLogger, RtpCaller, rtpPorts } from './helpers.ts';
+import { eventually, mediaPort, quietLogger, RtpCaller, rtpPorts, sipSection } from './helpers.ts';
 
 const run = promisify(execFile);
-const sipSection = (mediaTimeoutSeconds = 60) => ({
-  host: '127.0.0.1',
-  rtpPorts: rtpPorts(),
-  mediaTimeoutSeconds,
-});
 
 let media: StartedMedia;
 let dataDir: string;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MediaError, mediaOffMessage, startMedia } from '../../src/telephony/media/index.ts';
-import { eventually, mediaPort, quietLogger, RtpCaller, rtpPorts } from './helpers.ts';
+import { eventually, mediaPort, quietLogger, RtpCaller, sipSection } from './helpers.ts';
 
 let dataDir: string;
 before(async () => {
@@ -16,11 +16,7 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const sip = (mediaTimeoutSeconds = 60) => ({
-  host: '127.0.0.1',
-  rtpPorts: rtpPorts(),
-  mediaTimeoutSeconds,
-});
+const sip = sipSection;
 
 function alive(pid: number): boolean {
   try {
@@ -120,5 +116,44 @@ test('media that stops for mediaTimeoutSeconds is reported once; media that flow
     silent.close();
     talking.close();
     await media.close();
+  }
+});
+
+test('an external rtpengine (sip.rtpengine) is used as it is, and one that does not answer is reported', async () => {
+  const local = await startMedia({ sip: sip(), dataDir, logger: quietLogger });
+  const ng = local.supervisor?.ng;
+  assert.ok(ng);
+  const external = await startMedia({
+    sip: { ...sip(), rtpengine: `${ng.host}:${ng.port}` },
+    dataDir,
+    logger: quietLogger,
+  });
+  const caller = await RtpCaller.open();
+  try {
+    assert.equal(external.state.running, true, external.state.reason);
+    assert.equal(external.supervisor, undefined, 'no second daemon');
+    const call = { callId: `external-${process.pid}`, callerTag: 'a', ourTag: 'b' };
+    await external.answerCaller({ ...call, offer: caller.offer() });
+    assert.ok(
+      (await local.sessions()).includes(call.callId),
+      'the session lives in the external daemon',
+    );
+    await external.delete(call.callId);
+    assert.ok(!(await local.sessions()).includes(call.callId));
+  } finally {
+    caller.close();
+    await external.close();
+    await local.close();
+  }
+  const silent = await startMedia({
+    sip: { ...sip(), rtpengine: '127.0.0.1:9' },
+    dataDir,
+    logger: quietLogger,
+  });
+  try {
+    assert.equal(silent.state.running, false);
+    assert.match(silent.state.reason ?? '', /does not answer/);
+  } finally {
+    await silent.close();
   }
 });

@@ -25,7 +25,10 @@ export { createTextToSpeech, DEFAULT_VOICE, type TextToSpeech, VOICES } from './
 
 export interface MediaOptions {
   /** The `sip` section of the configuration, whole. */
-  sip: Pick<SipConfig, 'host' | 'publicAddress' | 'rtpengine' | 'rtpPorts' | 'mediaTimeoutSeconds'>;
+  sip: Pick<
+    SipConfig,
+    'host' | 'publicAddress' | 'rtpengine' | 'rtpPorts' | 'mediaTimeoutSeconds' | 'dtmfEventsPort'
+  >;
   /** DATA_DIR: rendered and fetched prompts are cached under `<dataDir>/prompts`. */
   dataDir: string;
   /** Which prompt URLs may be fetched (the policy Passthru uses); default public addresses only. */
@@ -33,11 +36,6 @@ export interface MediaOptions {
   logger: Logger;
   /** The rtpengine executable; default `rtpengine` from PATH. */
   rtpengineBinary?: string;
-  /**
-   * UDP port for an external rtpengine's DTMF events (its `--dtmf-log-dest` must name it; 10.5
-   * has no per-call destination); default 0, any free port, which suits a local rtpengine only.
-   */
-  dtmfEventsPort?: number;
 }
 
 const EXTERNAL_PING_MS = 10_000;
@@ -100,7 +98,7 @@ async function startExternal(options: MediaOptions, address: string): Promise<Me
   const host = address.slice(0, colon);
   const port = Number(address.slice(colon + 1));
   // rtpengine elsewhere sends DTMF events to the address callflow is reached at.
-  const dtmf = await DtmfEvents.open(options.sip.host, log, options.dtmfEventsPort ?? 0);
+  const dtmf = await DtmfEvents.open(options.sip.host, log, options.sip.dtmfEventsPort);
   const reachable = options.sip.publicAddress ?? mediaAddress(options.sip.host);
   log.info(
     { rtpengine: address },
