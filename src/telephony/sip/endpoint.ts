@@ -172,7 +172,9 @@ export class SipEndpoint implements DialogHost {
       extra,
       call?.localTag,
     );
-    this.#transactions.respond(transaction, response);
+    // A stranger's INVITE (401, 403) is answered once: retransmitting to a source that may be
+    // spoofed would make callflow an amplifier; a stranger that resends gets the answer again.
+    this.#transactions.respond(transaction, response, status !== 401 && status !== 403);
     return response;
   }
 

@@ -91,14 +91,22 @@ export class TransactionTable {
     return transaction;
   }
 
-  /** Sends a response in the transaction and remembers it for retransmissions. */
-  respond(transaction: ServerTransaction, response: SipResponse): void {
+  /**
+   * Sends a response in the transaction and remembers it for retransmissions. `retransmit`
+   * false: a final INVITE response is sent once (and again only when the INVITE is).
+   */
+  respond(transaction: ServerTransaction, response: SipResponse, retransmit = true): void {
     transaction.lastResponse = response;
     this.#send(response, transaction.source);
     if (response.status < 200) return;
     transaction.expiresAt = Date.now() + TRANSACTION_LINGER_MS;
     const isInvite = transaction.request.method === 'INVITE';
-    if (isInvite && response.status >= 300 && transaction.source.transport === 'UDP') {
+    if (
+      retransmit &&
+      isInvite &&
+      response.status >= 300 &&
+      transaction.source.transport === 'UDP'
+    ) {
       let interval = T1;
       const deadline = Date.now() + TRANSACTION_LINGER_MS;
       const again = () => {
