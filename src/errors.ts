@@ -10,6 +10,7 @@
  *   refused by a check and ends `failed`), `transient` (carrier trouble worth retrying),
  *   `carrier` (the carrier or handset said no), `flow` (a flow definition is invalid),
  *   `lint` (a DLT template finding), `media` (a real call's audio: rtpengine, prompts, speech),
+ *   `sip` (a real call's signalling: a refused INVITE, a call ended by the network),
  *   `internal` (a bug or an outage).
  * - exotel: what the Exotel-compatible API reports for a message that ended with this code.
  */
@@ -22,6 +23,7 @@ export type ReasonKind =
   | 'flow'
   | 'lint'
   | 'media'
+  | 'sip'
   | 'internal';
 
 export interface ExotelStatus {
@@ -410,6 +412,48 @@ export const REASONS = {
   PROMPT_TOO_LARGE: {
     kind: 'media',
     meaning: 'A prompt file is larger than the size limit.',
+  },
+
+  // SIP signalling of real calls (logged with the SIP status sent)
+  SIP_NUMBER_UNKNOWN: {
+    kind: 'sip',
+    meaning: 'The number dialled is no ExoPhone of any account; the INVITE is refused with 404.',
+  },
+  SIP_NO_LIVE_FLOW: {
+    kind: 'sip',
+    meaning: 'The ExoPhone dialled has no published flow; the INVITE is refused with 480.',
+  },
+  SIP_FORBIDDEN: {
+    kind: 'sip',
+    meaning:
+      'The request came from a source that is no configured trunk and passed no digest authentication; refused with 403.',
+  },
+  SIP_OVER_CAPACITY: {
+    kind: 'sip',
+    meaning: 'sip.maxCalls calls are in progress; the INVITE is refused with 503 and Retry-After.',
+  },
+  SIP_MALFORMED: {
+    kind: 'sip',
+    meaning: 'A SIP message did not parse (or broke a size limit); answered 400 when possible.',
+  },
+  SIP_FLOOD: {
+    kind: 'sip',
+    meaning:
+      'A source sent new requests faster than sip.invitesPerSecondPerSource; the excess is dropped unanswered.',
+  },
+  SIP_NO_OUTBOUND_TRUNK: {
+    kind: 'sip',
+    meaning:
+      'Connect on a real call could not dial: no outbound trunk is configured; it ends failed.',
+  },
+  SIP_MEDIA_TIMEOUT: {
+    kind: 'sip',
+    meaning:
+      "No media came from the caller for sip.mediaTimeoutSeconds; callflow hung up (as the caller's hang-up).",
+  },
+  SIP_ACK_TIMEOUT: {
+    kind: 'sip',
+    meaning: 'The caller never acknowledged the 200 OK (64·T1, 32 s); callflow hung up with BYE.',
   },
 
   // Internal

@@ -222,7 +222,7 @@ export class SipCall implements Telephony {
     this.#callerGone = true;
     if (reason === 'ack-timeout') {
       this.#deps.logger.warn(
-        { callId: this.#tags.callId },
+        { callId: this.#tags.callId, code: 'SIP_ACK_TIMEOUT' },
         'sip call: no ACK for the 200 OK; hung up',
       );
     }

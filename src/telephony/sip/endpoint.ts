@@ -339,7 +339,7 @@ export class SipEndpoint implements DialogHost {
     if (!origin) return;
     if (this.#calls.size >= this.#config.maxCalls) {
       this.#logger.warn(
-        { callId, source, maxCalls: this.#config.maxCalls },
+        { callId, source, maxCalls: this.#config.maxCalls, code: 'SIP_OVER_CAPACITY' },
         'sip: refused 503, over sip.maxCalls',
       );
       this.respond(request, 503, 'Service Unavailable', { 'retry-after': '5' });
@@ -347,7 +347,7 @@ export class SipEndpoint implements DialogHost {
     }
     if (!hasG711Offer(request)) {
       this.#logger.warn(
-        { callId, source },
+        { callId, source, code: 'NO_COMMON_CODEC' },
         'sip: refused 488, the offer has no PCMA or PCMU audio',
       );
       this.respond(request, 488, 'Not Acceptable Here', {
@@ -360,7 +360,7 @@ export class SipEndpoint implements DialogHost {
       call = new InboundCall(request, source, origin, cseq, this);
     } catch (error) {
       this.#logger.warn(
-        { callId, source, error: String(error) },
+        { callId, source, error: String(error), code: 'SIP_MALFORMED' },
         'sip: refused 400, malformed INVITE',
       );
       this.respond(request, 400, 'Bad Request');
@@ -383,7 +383,7 @@ export class SipEndpoint implements DialogHost {
       : (u: string) => this.#config.users.find((user) => user.username === u)?.password;
     if (!trunk && this.#config.users.length === 0) {
       this.#logger.warn(
-        { callId, source },
+        { callId, source, code: 'SIP_FORBIDDEN' },
         `sip: refused 403, ${method} from a source that is no trunk`,
       );
       this.respond(request, 403, 'Forbidden');
@@ -403,7 +403,7 @@ export class SipEndpoint implements DialogHost {
       return undefined;
     }
     this.#logger.warn(
-      { callId, source, username: check.username },
+      { callId, source, username: check.username, code: 'SIP_FORBIDDEN' },
       `sip: refused 403, ${method} failed digest authentication`,
     );
     this.respond(request, 403, 'Forbidden');
@@ -413,7 +413,10 @@ export class SipEndpoint implements DialogHost {
   #register(request: SipRequest, source: Peer): void {
     const trunkOnly = this.#config.users.length === 0;
     if (trunkOnly) {
-      this.#logger.warn({ source }, 'sip: refused 403, REGISTER without configured sip.users');
+      this.#logger.warn(
+        { source, code: 'SIP_FORBIDDEN' },
+        'sip: refused 403, REGISTER without configured sip.users',
+      );
       this.respond(request, 403, 'Forbidden');
       return;
     }
@@ -435,7 +438,7 @@ export class SipEndpoint implements DialogHost {
         return;
       }
       this.#logger.warn(
-        { source, username: check.username },
+        { source, username: check.username, code: 'SIP_FORBIDDEN' },
         'sip: refused 403, REGISTER failed digest authentication',
       );
       this.respond(request, 403, 'Forbidden');
@@ -496,7 +499,7 @@ export class SipEndpoint implements DialogHost {
     if (!bucket.warned) {
       bucket.warned = true;
       this.#logger.warn(
-        { source: source.address, perSecond: rate },
+        { source: source.address, perSecond: rate, code: 'SIP_FLOOD' },
         'sip: dropping requests from a source over sip.invitesPerSecondPerSource',
       );
     }
@@ -505,7 +508,10 @@ export class SipEndpoint implements DialogHost {
 
   #malformed(raw: Buffer, source: Peer, error: Error): void {
     if (!this.#admit(source)) return;
-    this.#logger.warn({ source, error: error.message }, 'sip: malformed message');
+    this.#logger.warn(
+      { source, error: error.message, code: 'SIP_MALFORMED' },
+      'sip: malformed message',
+    );
     const response = badRequestFor(raw, error.message);
     if (response) this.#send(response, source);
   }
