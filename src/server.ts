@@ -72,8 +72,24 @@ export interface RunningSip {
   port: number;
 }
 
-async function startSip(config: Config, flows: FlowService, logger: Logger): Promise<RunningSip> {
+/**
+ * SIP and its media engine. The demo (`npm start`) takes calls from this machine (a loopback trunk,
+ * when no trunk is configured) and moves to a free port when the default one is taken.
+ */
+async function startSip(
+  config: Config,
+  flows: FlowService,
+  logger: Logger,
+  demo: boolean,
+): Promise<RunningSip> {
   const sipLogger = logger.child({ part: 'sip' });
+  const sipConfig =
+    demo && config.sip.trunks.length === 0
+      ? {
+          ...config.sip,
+          trunks: [{ name: 'loopback', addresses: ['127.0.0.1', '::1'], defaultRegion: 'IN' }],
+        }
+      : config.sip;
   const media = await startMedia({
     sip: config.sip,
     dataDir: config.dataDir,
@@ -83,15 +99,20 @@ async function startSip(config: Config, flows: FlowService, logger: Logger): Pro
     },
     logger: logger.child({ part: 'media' }),
   });
-  let calls: SipCalls;
-  try {
-    calls = await startSipCalls({
-      sip: config.sip,
+  const start = (port: number) =>
+    startSipCalls({
+      sip: { ...sipConfig, port },
       flows,
       media,
       tts: media.tts,
       prompts: media.prompts,
       logger: sipLogger,
+    });
+  let calls: SipCalls;
+  try {
+    calls = await start(sipConfig.port).catch((error: unknown) => {
+      if (demo && (error as { code?: unknown }).code === 'EADDRINUSE') return start(0);
+      throw error;
     });
   } catch (error) {
     await media.close();
@@ -328,7 +349,7 @@ export async function startServer(
         onRefused: reportAuthRefusal({ metrics, log: logger.child({ part: 'auth' }) }),
       });
       if (config.sip.enabled) {
-        sip = await startSip(config, flows, logger);
+        sip = await startSip(config, flows, logger, options.demo === true);
         const running = sip;
         // Stops run in reverse: calls get their BYE, then the media engine stops.
         stops.push(() => running.media.close());

@@ -5,6 +5,7 @@
 
 import { loadConfig } from '../config.ts';
 import { startServer } from '../server.ts';
+import { mediaOffMessage } from '../telephony/media/index.ts';
 import { parse, UsageError } from './usage.ts';
 
 export async function serveCommand(argv: string[]): Promise<number> {
@@ -68,6 +69,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
     lines.push('');
     lines.push('ring the demo missed-call flow (nobody answers, the caller gets the SMS):');
     lines.push('  npx callflow call --to +918045678900 --from 9876543210 --agent no-answer');
+  }
+  if (server.sip) {
+    const { host, port } = server.sip;
+    const address = host.includes(':') ? `[${host}]` : host;
+    const off = mediaOffMessage(server.sip.media);
+    lines.push('');
+    lines.push(`real calls (SIP, UDP and TCP) on ${address}:${port}`);
+    if (off) lines.push(`  ${off}`);
+    if (server.demo) {
+      lines.push(`  from a softphone: sip:+918045678900@${address}:${port}`);
+      lines.push(
+        `  with sipp: sipp ${address}:${port} -sf docs/sipp/caller.xml -s +918045678900 -key caller 9876543210 -m 1`,
+      );
+    }
   }
   lines.push('', 'press Ctrl+C to stop', '');
   process.stdout.write(lines.join('\n'));
