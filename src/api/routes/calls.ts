@@ -49,6 +49,29 @@ const callProperties = {
   }),
   startedAt: Timestamp,
   endedAt: NullableTimestamp,
+  origin: Type.Union(
+    [
+      Type.Object(
+        {
+          kind: Type.Literal('sip'),
+          via: StringEnum(['trunk', 'user'] as const, {
+            description: 'Through a configured trunk or a softphone user',
+          }),
+          name: Type.String({ description: "The trunk's or the user's name" }),
+          sipCallId: Type.String(),
+          codec: Type.String({ description: 'PCMA or PCMU' }),
+          remoteAddress: Type.String({ description: "Where the caller's RTP comes from" }),
+          answeredAt: Timestamp,
+          durationSeconds: Type.Optional(
+            Type.Number({ description: 'From the answer to the end, seconds' }),
+          ),
+        },
+        { title: 'CallOrigin' },
+      ),
+      Type.Null(),
+    ],
+    { description: 'Where a real call came from (SIP); null for a test call (simulator)' },
+  ),
 };
 
 const CallSummary = Type.Object(callProperties, { title: 'CallSummary' });
@@ -71,6 +94,7 @@ const summary = (c: CallRecord) => ({
   endReason: c.endReason,
   startedAt: c.startedAt.toISOString(),
   endedAt: c.endedAt === null ? null : c.endedAt.toISOString(),
+  origin: c.origin,
 });
 
 export const callRoutes: FastifyPluginAsyncTypebox<FlowRouteDeps> = async (

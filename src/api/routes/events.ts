@@ -109,6 +109,7 @@ export function eventRoutes(opts: EventRouteOptions): FastifyPluginAsync {
                 endReason: call.endReason,
                 startedAt: call.startedAt.toISOString(),
                 endedAt: call.endedAt?.toISOString() ?? null,
+                origin: call.origin,
                 log: call.log,
                 sms: messages.map(toMessageResource),
               });

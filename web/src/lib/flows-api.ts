@@ -63,6 +63,18 @@ export interface CallLog {
   endMessage?: string;
 }
 
+/** Where a real call came from; null for a test call. */
+export interface CallOrigin {
+  kind: 'sip';
+  via: 'trunk' | 'user';
+  name: string;
+  sipCallId: string;
+  codec: string;
+  remoteAddress: string;
+  answeredAt: string;
+  durationSeconds?: number;
+}
+
 export interface CallSummary {
   sid: string;
   flowId: string;
@@ -73,6 +85,7 @@ export interface CallSummary {
   endReason: string | null;
   startedAt: string;
   endedAt: string | null;
+  origin: CallOrigin | null;
 }
 
 export interface CallRecord extends CallSummary {

@@ -49,6 +49,25 @@ export function CallDetailPage({ callSid }: { callSid: string }) {
                   ? `${formatDateTime(c.endedAt)} (${formatDuration(c.startedAt, c.endedAt)})`
                   : 'in progress'}
               </dd>
+              <dt>Origin</dt>
+              <dd>
+                {c.origin
+                  ? `SIP, ${c.origin.via} ${c.origin.name} · ${c.origin.codec} from ${c.origin.remoteAddress}`
+                  : 'test call (simulator)'}
+              </dd>
+              {c.origin ? (
+                <>
+                  <dt>SIP Call-ID</dt>
+                  <dd className="mono">{c.origin.sipCallId}</dd>
+                  <dt>Answered</dt>
+                  <dd>
+                    {formatDateTime(c.origin.answeredAt)}
+                    {c.origin.durationSeconds === undefined
+                      ? ''
+                      : ` (${c.origin.durationSeconds} s to the end)`}
+                  </dd>
+                </>
+              ) : null}
               <dt>Ended by</dt>
               <dd>
                 {c.endReason ?? '—'}

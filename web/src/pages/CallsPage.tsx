@@ -50,6 +50,7 @@ export function CallsPage() {
             <thead>
               <tr>
                 <th scope="col">Started</th>
+                <th scope="col">Origin</th>
                 <th scope="col">From</th>
                 <th scope="col">ExoPhone</th>
                 <th scope="col">Flow</th>
@@ -64,7 +65,10 @@ export function CallsPage() {
                   <td>
                     <Link to={`/calls/${call.sid}`}>{formatDateTime(call.startedAt)}</Link>
                   </td>
-                  <td className="mono">{call.from}</td>
+                  <td>
+                    {call.origin ? `SIP ${call.origin.via} ${call.origin.name}` : 'test call'}
+                  </td>
+                  <td className="mono">{call.from || 'withheld'}</td>
                   <td className="mono">{call.to}</td>
                   <td>
                     <Link to={`/flows/${encodeURIComponent(call.flowId)}`}>{call.flowId}</Link>{' '}
