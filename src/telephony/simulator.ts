@@ -18,6 +18,7 @@ import {
   type DialOptions,
   type DialOutcome,
   type DialResult,
+  type SayOptions,
   type Telephony,
 } from './types.ts';
 
@@ -119,9 +120,9 @@ export class SimulatedCall implements Telephony {
     if (this.script.hangupAfterApplet === appletId) this.callerHangsUp();
   }
 
-  async say(text: string): Promise<void> {
+  async say(text: string, options: SayOptions = {}): Promise<void> {
     this.#ensureLive();
-    this.#event('say', { text });
+    this.#event('say', options.voice === undefined ? { text } : { text, voice: options.voice });
     // Whole seconds keep simulated timings easy to read.
     await this.#wait(Math.max(1, Math.ceil(text.length / SAY_CHARS_PER_SECOND)) * 1000);
   }

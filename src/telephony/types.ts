@@ -13,6 +13,11 @@
  * - finish key: a key (usually `#`) that ends digit collection early; it is not part of the digits.
  */
 
+export interface SayOptions {
+  /** A voice of VOICE_NAMES (src/telephony/voices.ts). */
+  voice?: string;
+}
+
 export interface CollectOptions {
   /** Collection ends after this many digits. */
   maxDigits: number;
@@ -66,8 +71,8 @@ export interface Telephony {
   now(): Date;
   /** Aborts when the caller hangs up. */
   readonly hangupSignal: AbortSignal;
-  /** Speaks text to the caller (text-to-speech). */
-  say(text: string): Promise<void>;
+  /** Speaks text to the caller (text-to-speech), in `voice` or the call's default voice. */
+  say(text: string, options?: SayOptions): Promise<void>;
   /** Plays an audio file to the caller. */
   play(url: string): Promise<void>;
   collectDigits(options: CollectOptions): Promise<CollectResult>;

@@ -72,6 +72,7 @@ const LEAD_FLOW: FlowDocument = {
       type: 'greeting',
       config: {
         text: 'Thanks for your interest in Acme. We are sending you our offer by SMS right now.',
+        voice: 'hi',
       },
       next: { default: 'offer' },
     },

@@ -19,6 +19,7 @@ import {
   type CollectResult,
   type DialOptions,
   type DialResult,
+  type SayOptions,
   type Telephony,
 } from '../types.ts';
 import type { InboundCall, SipEndReason } from './dialog.ts';
@@ -87,8 +88,9 @@ export class SipCall implements Telephony {
     return new Date();
   }
 
-  async say(text: string, voice = this.#deps.voice): Promise<void> {
+  async say(text: string, options: SayOptions = {}): Promise<void> {
     this.#ensureLive();
+    const voice = options.voice ?? this.#deps.voice;
     let file: string;
     try {
       file = await this.#deps.tts.render(text, voice);

@@ -1,6 +1,7 @@
 /** The `sip` section of the configuration: the SIP endpoint, who may call, and the media engine. */
 
 import { type Static, Type } from 'typebox';
+import { VOICE_NAMES } from '../voices.ts';
 
 const Credentials = Type.Object(
   {
@@ -78,7 +79,10 @@ export const SipConfigSchema = Type.Object(
     /** A call whose media stops for this long is hung up, seconds. */
     mediaTimeoutSeconds: Type.Integer({ minimum: 5, default: 30 }),
     /** Text-to-speech voice when the account sets none (espeak-ng voice name). */
-    voice: Type.String({ minLength: 1, default: 'en-in' }),
+    voice: Type.Union(
+      VOICE_NAMES.map((v) => Type.Literal(v)),
+      { default: 'en-in' },
+    ),
     /** New INVITEs accepted per second from one source address; more are dropped (flood). */
     invitesPerSecondPerSource: Type.Integer({ minimum: 1, default: 50 }),
   },
