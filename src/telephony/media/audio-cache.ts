@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PROMPT_EXTENSION } from './sox.ts';
 
 export class AudioCache {
   readonly dir: string;
@@ -19,7 +20,7 @@ export class AudioCache {
 
   /** The file for `key`, made with `make(temporaryPath)` when it is not on disk yet. */
   get(key: string, make: (path: string) => Promise<void>): Promise<string> {
-    const path = join(this.dir, `${key}.wav`);
+    const path = join(this.dir, `${key}.${PROMPT_EXTENSION}`);
     const inFlight = this.#making.get(key);
     if (inFlight) return inFlight;
     // Registered before the first await, so a concurrent request finds it.
@@ -32,7 +33,7 @@ export class AudioCache {
 
   async #make(path: string, make: (path: string) => Promise<void>): Promise<string> {
     await mkdir(this.dir, { recursive: true });
-    const temporary = join(this.dir, `.${randomBytes(6).toString('hex')}.tmp.wav`);
+    const temporary = join(this.dir, `.${randomBytes(6).toString('hex')}.tmp.${PROMPT_EXTENSION}`);
     try {
       await make(temporary);
       await rename(temporary, path);

@@ -154,7 +154,7 @@ export class RtpengineMedia implements MediaEngine {
       file,
     });
     const durationMs =
-      typeof reply.duration === 'number' ? reply.duration : await wavDurationMs(file);
+      typeof reply.duration === 'number' ? reply.duration : await promptDurationMs(file);
     if (signal?.aborted) {
       await this.stop(call);
       return;
@@ -313,13 +313,22 @@ function stringField(reply: NgDictionary, key: string): string {
   return value;
 }
 
-/** Length of a WAV file from its header (when rtpengine's reply gives none), ms. */
-async function wavDurationMs(file: string): Promise<number> {
+/**
+ * Length of a prompt (when rtpengine's reply gives none), ms: an `.au` file's header says where
+ * the samples start, its encoding and rate; a WAV's says its byte rate.
+ */
+async function promptDurationMs(file: string): Promise<number> {
   const handle = await open(file, 'r');
   try {
     const { size } = await handle.stat();
     const header = Buffer.alloc(44);
     await handle.read(header, 0, 44, 0);
+    if (header.toString('latin1', 0, 4) === '.snd') {
+      const offset = header.readUInt32BE(4);
+      const bytesPerSample = header.readUInt32BE(12) === 3 ? 2 : 1; // 16-bit linear, else G.711
+      const rate = header.readUInt32BE(16);
+      return rate > 0 ? Math.round(((size - offset) / (rate * bytesPerSample)) * 1000) : 0;
+    }
     const byteRate = header.readUInt32LE(28);
     return byteRate > 0 ? Math.round(((size - 44) / byteRate) * 1000) : 0;
   } finally {

@@ -2,7 +2,7 @@
  * Recorded prompts for `play(url)`: the WAV file is fetched through the SSRF guard (public
  * addresses only unless the deployment allows more) with a size limit, checked to be a WAV
  * callflow can play (PCM at any usual rate, mu-law or A-law, mono or stereo), converted to 8 kHz
- * mono with sox and cached under DATA_DIR by the hash of its bytes. A URL is fetched again after
+ * mono A-law with sox (see sox.ts) and cached under DATA_DIR by the hash of its bytes. A URL is fetched again after
  * `refetchSeconds`, so a customer who replaces a recording is heard within minutes.
  */
 
@@ -14,10 +14,10 @@ import { createGuardedFetch, ResponseTooLarge } from '../../flows/guarded-fetch.
 import type { FetchGuarded } from '../../flows/types.ts';
 import { AudioCache } from './audio-cache.ts';
 import { MediaError } from './errors.ts';
-import { toTelephoneWav } from './sox.ts';
+import { toTelephoneAudio } from './sox.ts';
 
 export interface PromptFetcher {
-  /** The path of a cached 8 kHz mono WAV of the prompt at `url`. */
+  /** The path of a cached 8 kHz mono A-law `.au` file of the prompt at `url`. */
   fetch(url: string): Promise<string>;
 }
 
@@ -98,7 +98,7 @@ export function createPromptFetcher(options: PromptFetcherOptions): PromptFetche
       const original = `${output}.orig.wav`;
       try {
         await writeFile(original, bytes);
-        await toTelephoneWav(original, output);
+        await toTelephoneAudio(original, output);
       } catch (error) {
         throw new MediaError(
           'PROMPT_NOT_AUDIO',

@@ -1,4 +1,4 @@
-// Text-to-speech with the real espeak-ng and sox: 8 kHz mono files, rendered once per
+// Text-to-speech with the real espeak-ng and sox: 8 kHz mono A-law files, rendered once per
 // (text, voice), concurrent requests sharing one render, failures as TTS_FAILED.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -37,13 +37,13 @@ async function rms(path: string): Promise<number> {
   return Number(/RMS\s+amplitude:\s+([\d.]+)/.exec(stderr)?.[1]);
 }
 
-test('renders English for India and Hindi as 8 kHz mono 16-bit speech of a plausible length', async () => {
+test('renders English for India and Hindi as 8 kHz mono A-law speech of a plausible length', async () => {
   const tts = createTextToSpeech({ dataDir });
   const english = await tts.render('Thank you for calling Acme. Your order has shipped.', 'en-in');
   const info = await soxInfo(english);
   assert.deepEqual(
     { rate: info.rate, channels: info.channels, bits: info.bits },
-    { rate: 8000, channels: 1, bits: 16 },
+    { rate: 8000, channels: 1, bits: 8 },
   );
   assert.ok(info.seconds > 2 && info.seconds < 8, `${info.seconds} s`);
   assert.ok((await rms(english)) > 0.02, 'not silent');
@@ -85,7 +85,7 @@ test('a prompt is rendered once: the same (text, voice) is the same file, concur
   // No temporary files are left behind.
   const files = await readdir(join(dataDir, 'counted', 'prompts', 'tts'));
   assert.deepEqual(
-    files.filter((f) => !/^[0-9a-f]{64}\.wav$/.test(f)),
+    files.filter((f) => !/^[0-9a-f]{64}\.au$/.test(f)),
     [],
   );
 });

@@ -1,6 +1,6 @@
 /**
  * Text-to-speech with espeak-ng: each (text, voice) is rendered once, converted to 8 kHz with
- * sox and kept in the audio cache under DATA_DIR; the next call with the same prompt plays the
+ * sox (A-law `.au`, see sox.ts) and kept in the audio cache under DATA_DIR; the next call with the same prompt plays the
  * file straight away. The text reaches espeak-ng on its standard input, never as an argument.
  */
 
@@ -10,10 +10,10 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AudioCache } from './audio-cache.ts';
 import { MediaError } from './errors.ts';
-import { toTelephoneWav } from './sox.ts';
+import { toTelephoneAudio } from './sox.ts';
 
 export interface TextToSpeech {
-  /** The path of a cached 8 kHz mono WAV of `text` spoken in `voice`. */
+  /** The path of a cached 8 kHz mono A-law `.au` file of `text` spoken in `voice`. */
   render(text: string, voice: string): Promise<string>;
 }
 
@@ -69,7 +69,7 @@ export function createTextToSpeech(options: TextToSpeechOptions): TextToSpeech {
         const raw = `${path}.raw.wav`;
         try {
           await speak(binary, espeakVoice, spoken, raw);
-          await toTelephoneWav(raw, path);
+          await toTelephoneAudio(raw, path);
         } catch (error) {
           if (error instanceof MediaError) throw error;
           throw new MediaError(
