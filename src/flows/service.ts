@@ -88,7 +88,13 @@ export interface StartedCall {
 export type InboundRoute =
   | { kind: 'unknown' }
   | { kind: 'no-flow'; accountSid: string }
-  | { kind: 'live'; accountSid: string; route: CallRoute };
+  | {
+      kind: 'live';
+      accountSid: string;
+      route: CallRoute;
+      /** The account's text-to-speech voice; undefined: the configured default. */
+      voice: string | undefined;
+    };
 
 export interface FlowService {
   createFlow(accountSid: string, input: { name?: string; document: unknown }): Promise<FlowView>;
@@ -359,7 +365,13 @@ export function createFlowService(deps: FlowServiceDeps): FlowService {
       if (!number) return { kind: 'unknown' };
       const route = await store.numbers.route(number.accountSid, e164);
       if (!route) return { kind: 'no-flow', accountSid: number.accountSid };
-      return { kind: 'live', accountSid: number.accountSid, route };
+      const account = await store.accounts.get(number.accountSid);
+      return {
+        kind: 'live',
+        accountSid: number.accountSid,
+        route,
+        voice: account?.voice ?? undefined,
+      };
     },
 
     async startInboundCall(input) {

@@ -137,7 +137,7 @@ export async function startSipCalls(options: SipCallsOptions): Promise<SipCalls>
       media,
       tts: options.tts,
       prompts: options.prompts,
-      voice: sip.voice,
+      voice: found.voice ?? sip.voice,
       outboundTrunk: sip.outboundTrunk,
       logger,
     });

@@ -227,6 +227,7 @@ describeEachStore('store contract: calls', (current) => {
       log: { callSid: sid, steps: [] },
       startedAt: new Date('2025-06-02T06:30:00Z'),
       endedAt: null,
+      origin: null,
     });
     await assert.rejects(
       store.calls.insert(call(a.sid, sid, '2025-06-02T06:30:00Z')),
@@ -273,6 +274,46 @@ describeEachStore('store contract: calls', (current) => {
       isCode('CONFLICT'),
       'a duplicate CallSid is refused',
     );
+  });
+
+  it("keeps a real call's origin, completed with its duration when it ends", async () => {
+    const { store } = current();
+    const a = await createTestAccount(store);
+    const sid = 'c'.repeat(32);
+    const origin = {
+      kind: 'sip' as const,
+      via: 'trunk' as const,
+      name: 'airtel',
+      sipCallId: 'abc@10.0.0.1',
+      codec: 'PCMA',
+      remoteAddress: '10.0.0.1:40000',
+      answeredAt: '2025-06-02T06:30:00.100Z',
+    };
+    const started = await store.calls.insert({
+      ...call(a.sid, sid, '2025-06-02T06:30:00Z'),
+      origin,
+    });
+    assert.deepEqual(started.origin, origin);
+    const finished = await store.calls.finish(sid, {
+      endReason: 'caller-hangup',
+      endedAt: new Date('2025-06-02T06:31:00Z'),
+      log: {},
+      origin: { ...origin, durationSeconds: 59.9 },
+    });
+    assert.deepEqual(finished?.origin, { ...origin, durationSeconds: 59.9 });
+    // A finish without an origin keeps the one recorded.
+    const sid2 = 'd'.repeat(32);
+    await store.calls.insert({ ...call(a.sid, sid2, '2025-06-02T06:30:00Z'), origin });
+    const kept = await store.calls.finish(sid2, { endReason: 'x', endedAt: new Date(), log: {} });
+    assert.deepEqual(kept?.origin, origin);
+  });
+
+  it('finds a number whichever account holds it', async () => {
+    const { store } = current();
+    const a = await createTestAccount(store);
+    await store.numbers.upsert({ accountSid: a.sid, e164: '+918045670001', flowId: null });
+    assert.equal((await store.numbers.find('+918045670001'))?.accountSid, a.sid);
+    assert.equal(await store.numbers.find('+918045670002'), undefined);
   });
 
   it('lists newest first, filtered, in pages that do not shift', async () => {

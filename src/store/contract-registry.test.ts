@@ -34,6 +34,7 @@ describeEachStore('store contract: accounts', (current) => {
       balancePaise: 500,
       rates: TEST_RATES,
       webhookSecret: 's1',
+      voice: null,
       createdAt: clock(),
     });
     assert.deepEqual(await store.accounts.get('AC1'), a);
@@ -55,6 +56,10 @@ describeEachStore('store contract: accounts', (current) => {
     assert.equal(updated?.name, 'Acme Ltd');
     assert.deepEqual(updated?.rates, { transactional: 1, service: 2, promotional: 3 });
     assert.equal(updated?.webhookSecret, 's1');
+    assert.equal(updated?.voice, null);
+    const voiced = await store.accounts.update('AC1', { voice: 'hi' });
+    assert.equal(voiced?.voice, 'hi');
+    assert.equal(voiced?.name, 'Acme Ltd');
     assert.equal(await store.accounts.update('nope', { name: 'x' }), undefined);
     assert.deepEqual(
       (await store.accounts.list()).map((x) => x.sid),

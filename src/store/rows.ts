@@ -48,6 +48,7 @@ export function accountFromRow(r: Row, c: Codec): Account {
     sid: r.sid as string,
     name: r.name as string,
     timeZone: r.time_zone as string,
+    voice: (r.voice as string | null | undefined) ?? null,
     balancePaise: Number(r.balance_paise),
     rates: {
       transactional: Number(r.rate_transactional),

@@ -68,6 +68,8 @@ export interface Account {
   rates: Rates;
   /** Secret for X-Callflow-Signature HMACs on status callbacks. */
   webhookSecret: string;
+  /** Text-to-speech voice of real calls (VOICE_NAMES); null: the configured default. */
+  voice: string | null;
   createdAt: Date;
 }
 
@@ -310,7 +312,7 @@ export interface AccountsRepo {
   list(): Promise<Account[]>;
   update(
     sid: string,
-    patch: Partial<Pick<Account, 'name' | 'timeZone' | 'rates' | 'webhookSecret'>>,
+    patch: Partial<Pick<Account, 'name' | 'timeZone' | 'rates' | 'webhookSecret' | 'voice'>>,
   ): Promise<Account | undefined>;
   /**
    * Adds (or with a negative amount, removes) balance with a ledger entry. Throws CallflowError

@@ -10,6 +10,7 @@ import { Type } from 'typebox';
 import { paiseToRupees } from '../../accounts.ts';
 import { CallflowError } from '../../errors.ts';
 import type { Account, ApiKey, LedgerEntry } from '../../store/types.ts';
+import { VOICE_NAMES } from '../../telephony/voices.ts';
 import { issueApiKey, principal } from '../plugins/auth.ts';
 import {
   errorResponses,
@@ -40,6 +41,9 @@ const AccountResource = Type.Object(
         description:
           'Segments are counted with grapheme clusters kept whole (the server setting sms.splitGraphemes)',
       }),
+    }),
+    voice: Type.Union([Type.String(), Type.Null()], {
+      description: "Text-to-speech voice of real calls; null: the server's default (sip.voice)",
     }),
     createdAt: Timestamp,
   },
@@ -90,6 +94,7 @@ const toAccount = (a: Account, splitGraphemes: boolean) => ({
   balance: paiseToRupees(a.balancePaise),
   rates: a.rates,
   sms: { splitGraphemes },
+  voice: a.voice,
   createdAt: a.createdAt.toISOString(),
 });
 
@@ -148,11 +153,17 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
     {
       schema: {
         tags,
-        summary: "Change the account's name, time zone or rates",
+        summary: "Change the account's name, time zone, rates or voice",
         body: Type.Object({
           name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
           timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
           rates: Type.Optional(Type.Partial(RatesSchema)),
+          voice: Type.Optional(
+            Type.Union(
+              VOICE_NAMES.map((v) => Type.Literal(v)),
+              { description: 'Text-to-speech voice of real calls (en-in, hi, ta, te, …)' },
+            ),
+          ),
         }),
         response: { 200: AccountResource, ...errorResponses },
       },
@@ -169,6 +180,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
       const patch: Parameters<typeof accounts.update>[1] = {};
       if (b.name !== undefined) patch.name = b.name;
       if (b.timeZone !== undefined) patch.timeZone = b.timeZone;
+      if (b.voice !== undefined) patch.voice = b.voice;
       if (b.rates !== undefined) patch.rates = { ...account.rates, ...b.rates };
       const updated = await accounts.update(sid, patch);
       if (updated === undefined) throw new CallflowError('NOT_FOUND', 'No such account.');

@@ -65,8 +65,9 @@ export function pgAccounts(db: PgDb): AccountsRepo {
            rate_transactional = coalesce($3, rate_transactional),
            rate_service = coalesce($4, rate_service),
            rate_promotional = coalesce($5, rate_promotional),
-           webhook_secret = coalesce($6, webhook_secret)
-         WHERE sid = $7 RETURNING *`,
+           webhook_secret = coalesce($6, webhook_secret),
+           voice = coalesce($7, voice)
+         WHERE sid = $8 RETURNING *`,
         [
           patch.name ?? null,
           patch.timeZone ?? null,
@@ -74,6 +75,7 @@ export function pgAccounts(db: PgDb): AccountsRepo {
           patch.rates?.service ?? null,
           patch.rates?.promotional ?? null,
           patch.webhookSecret ?? null,
+          patch.voice ?? null,
           sid,
         ],
       );

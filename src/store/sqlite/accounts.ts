@@ -64,7 +64,8 @@ export function sqliteAccounts(db: SqliteDb): AccountsRepo {
       const row = db.get(
         `UPDATE accounts SET name = coalesce(?, name), time_zone = coalesce(?, time_zone),
            rate_transactional = coalesce(?, rate_transactional), rate_service = coalesce(?, rate_service),
-           rate_promotional = coalesce(?, rate_promotional), webhook_secret = coalesce(?, webhook_secret)
+           rate_promotional = coalesce(?, rate_promotional), webhook_secret = coalesce(?, webhook_secret),
+           voice = coalesce(?, voice)
          WHERE sid = ? RETURNING *`,
         patch.name ?? null,
         patch.timeZone ?? null,
@@ -72,6 +73,7 @@ export function sqliteAccounts(db: SqliteDb): AccountsRepo {
         patch.rates?.service ?? null,
         patch.rates?.promotional ?? null,
         patch.webhookSecret ?? null,
+        patch.voice ?? null,
         sid,
       );
       return row && accountFromRow(row, c);
