@@ -92,3 +92,39 @@ test('missed-call alert on a real call: greeting heard, Connect failed, SMS to t
   assert.equal(stats.active, 0);
   assert.equal(stats.timers, 0);
 });
+
+test('the caller is P-Asserted-Identity on a trusted trunk; a withheld caller gets no SMS (INVALID_NUMBER)', async () => {
+  const { server } = callflow;
+  const body = (extraHeaders?: string) =>
+    scenario(
+      'withheld',
+      `${inviteMessage(extraHeaders === undefined ? {} : { extraHeaders })}\n${ANSWERED}\n${RECEIVE_BYE}`,
+    );
+  const asserted = await runSipp({
+    scenario: body('P-Asserted-Identity: <sip:+919876500501@127.0.0.1>'),
+    sipPort: callflow.sipPort,
+    fields: ['anonymous'],
+  });
+  assert.equal(asserted.code, 0, asserted.output);
+  const withheld = await runSipp({
+    scenario: body(),
+    sipPort: callflow.sipPort,
+    fields: ['anonymous'],
+  });
+  assert.equal(withheld.code, 0, withheld.output);
+
+  const page = await server.flows!.listCalls(server.demo!.accountSid, {}, null, 10);
+  const [last, previous] = page.items;
+  assert.equal(previous!.from, '+919876500501');
+  await eventually(
+    () => server.simulator!.received().find((s) => s.destinationAddr === '919876500501'),
+    15_000,
+    'the SMS to the asserted caller',
+  );
+  assert.equal(last!.from, '');
+  const log = last!.log as { sms: { code?: string }[] };
+  assert.deepEqual(
+    log.sms.map((s) => s.code),
+    ['INVALID_NUMBER'],
+  );
+});

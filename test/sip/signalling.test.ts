@@ -242,4 +242,36 @@ ${RECEIVE_BYE}`;
     );
     await nothingLeft();
   });
+
+  it('registers a softphone user with digest authentication', async () => {
+    const register = (cseq: number, auth = '') => `  <send retrans="500">
+    <![CDATA[
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:${USER.username}@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:${USER.username}@[remote_ip]>
+      Call-ID: [call_id]
+      CSeq: ${cseq} REGISTER
+      Contact: <sip:${USER.username}@[local_ip]:[local_port]>
+      Expires: 300
+      Max-Forwards: 70${auth ? `\n      ${auth}` : ''}
+      Content-Length: 0
+    ]]>
+  </send>`;
+    const body = `${register(1)}
+  <recv response="401" auth="true"/>
+${register(2, `[authentication username=${USER.username} password=${USER.password}]`)}
+  <recv response="200">
+    <action>
+      <ereg regexp="expires=300" search_in="hdr" header="Contact:" check_it="true" assign_to="expires"/>
+    </action>
+  </recv>
+  <Reference variables="expires"/>`;
+    const r = await runSipp({
+      scenario: scenario('register', body),
+      sipPort: callflow.sipPort,
+      localAddress: '127.0.0.2',
+    });
+    assert.equal(r.code, 0, r.output);
+  });
 });
