@@ -92,6 +92,10 @@ export class RtpengineSupervisor {
       `--timeout=${this.#options.rtpTimeoutSeconds}`,
       `--silent-timeout=${this.#options.rtpTimeoutSeconds * 5}`,
       '--delete-delay=0',
+      // Media threads pace prompts every 20 ms: real-time scheduling keeps that pace on a busy
+      // host. Without the privilege (not root, no CAP_SYS_NICE) rtpengine logs it and runs as usual.
+      '--scheduling=fifo',
+      '--priority=10',
       '--log-level=5',
     ];
     const binary = this.#options.binary ?? 'rtpengine';
