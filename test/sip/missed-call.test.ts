@@ -100,9 +100,11 @@ test('the caller is P-Asserted-Identity on a trusted trunk; a withheld caller ge
       'withheld',
       `${inviteMessage(extraHeaders === undefined ? {} : { extraHeaders })}\n${ANSWERED}\n${RECEIVE_BYE}`,
     );
+  // The ExoPhone dialled in its national form.
   const asserted = await runSipp({
     scenario: body('P-Asserted-Identity: <sip:+919876500501@127.0.0.1>'),
     sipPort: callflow.sipPort,
+    service: '08045678900',
     fields: ['anonymous'],
   });
   assert.equal(asserted.code, 0, asserted.output);
