@@ -387,3 +387,51 @@ describe('SIP endpoint (softphone users)', () => {
     await endpoint.close();
   });
 });
+
+describe('SIP endpoint (a trunk with credentials)', () => {
+  it('admits the trunk only after digest authentication', async () => {
+    const calls: InboundCall[] = [];
+    const endpoint = await SipEndpoint.start({
+      config: config({
+        trunks: [
+          {
+            name: 'secure',
+            addresses: ['127.0.0.0/8'],
+            credentials: { username: 'trunk1', password: 'trunk-secret' },
+            defaultRegion: 'IN',
+          },
+        ],
+      }),
+      logger,
+      onCall: (call) => {
+        calls.push(call);
+        call.refuse(480, 'Temporarily Unavailable');
+      },
+    });
+    const peer = await udpPeer();
+    peer.send(invite(endpoint.port, { callId: 'trunk-1' }), endpoint.port);
+    await peer.waitFor((r) => r.some((x) => x.status === 401));
+    const challenge = peer.received.find((r) => r.status === 401)!.headers.get('www-authenticate')!;
+    const nonce = /nonce="([^"]+)"/.exec(challenge[1]!)![1]!;
+    const uri = `sip:+918045678900@127.0.0.1:${endpoint.port}`;
+    const auth = (username: string, password: string) =>
+      `Digest username="${username}", realm="callflow", nonce="${nonce}", uri="${uri}", algorithm=MD5, response="${digestResponse({ algorithm: 'MD5', username, realm: 'callflow', password, method: 'INVITE', uri, nonce })}"`;
+    // A softphone user's name is no trunk credential.
+    peer.send(
+      invite(endpoint.port, { callId: 'trunk-2', auth: auth('alice', 'trunk-secret') }),
+      endpoint.port,
+    );
+    await peer.waitFor((r) => r.some((x) => x.status === 403));
+    peer.send(
+      invite(endpoint.port, { callId: 'trunk-3', auth: auth('trunk1', 'trunk-secret') }),
+      endpoint.port,
+    );
+    await peer.waitFor((r) => r.some((x) => x.status === 480));
+    assert.deepEqual(
+      calls.map((c) => c.origin),
+      [{ kind: 'trunk', name: 'secure' }],
+    );
+    peer.close();
+    await endpoint.close();
+  });
+});
