@@ -23,7 +23,10 @@ export interface CallflowUnderTest {
   stop(): Promise<void>;
 }
 
-export async function startCallflow(sip: Record<string, unknown> = {}): Promise<CallflowUnderTest> {
+export async function startCallflow(
+  sip: Record<string, unknown> = {},
+  overrides: Record<string, unknown> = {},
+): Promise<CallflowUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'callflow-sip-'));
   const min = 20_000 + 2 * randomInt(0, 19_000);
   const config = loadConfig({
@@ -41,6 +44,7 @@ export async function startCallflow(sip: Record<string, unknown> = {}): Promise<
         rtpPorts: { min, max: min + 399 },
         ...sip,
       },
+      ...overrides,
     },
   });
   const server = await startServer(config, { demo: true });
