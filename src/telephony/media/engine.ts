@@ -136,6 +136,9 @@ export class RtpengineMedia implements MediaEngine {
       sdp: farEndAnswer(toUs, chosen),
       replace: ['origin', 'session-connection'],
     });
+    // The caller's audio has nowhere to go: dropped at rtpengine rather than sent to the discard
+    // port (50 packets a second per call, each answered by an ICMP error). Keys are still heard.
+    await this.#p.ng.request('block media', { 'call-id': call.callId, 'from-tag': call.callerTag });
     return withPtime20(stringField(answered, 'sdp'));
   }
 
