@@ -7,6 +7,7 @@
  */
 
 import { normalizeNumber } from '../sms/phone.ts';
+import type { AuthThrottle } from '../auth-throttle.ts';
 import type { CallOrigin } from '../store/flow-types.ts';
 import {
   type MediaEngine,
@@ -29,6 +30,8 @@ export interface SipCallsOptions {
   tts: TextToSpeech;
   prompts: PromptFetcher;
   logger: SipLogger;
+  /** Shared with the HTTP surfaces: failed SIP digests count per source address. */
+  authThrottle?: AuthThrottle;
 }
 
 export interface SipCalls {
@@ -194,6 +197,7 @@ export async function startSipCalls(options: SipCallsOptions): Promise<SipCalls>
   const endpoint = await SipEndpoint.start({
     config: sip,
     logger,
+    ...(options.authThrottle === undefined ? {} : { authThrottle: options.authThrottle }),
     onCall: (inbound) => {
       const work = handle(inbound).catch((error: unknown) => {
         logger.error(

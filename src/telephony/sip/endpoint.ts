@@ -11,6 +11,7 @@
  */
 
 import { BlockList, isIP } from 'node:net';
+import type { AuthThrottle } from '../../auth-throttle.ts';
 import { parse as parseSdp } from 'sdp-transform';
 import type { SipConfig, SipTrunk } from './config.ts';
 import {
@@ -45,6 +46,8 @@ export interface SipEndpointOptions {
   logger: SipLogger;
   /** A new INVITE that passed the checks; the driver must answer or refuse it. */
   onCall(call: InboundCall): void;
+  /** Throttles failed digest authentications per source, shared with the HTTP surfaces. */
+  authThrottle?: AuthThrottle;
 }
 
 /** Most sources whose request rate is tracked at once. */
@@ -74,6 +77,7 @@ export class SipEndpoint implements DialogHost {
   readonly #config: SipConfig;
   readonly #logger: SipLogger;
   readonly #onCall: (call: InboundCall) => void;
+  readonly #authThrottle: AuthThrottle | undefined;
   readonly #digest: DigestAuthenticator;
   readonly #trunks: { trunk: SipTrunk; sources: BlockList }[];
   readonly #calls = new Map<string, InboundCall>();
@@ -89,6 +93,7 @@ export class SipEndpoint implements DialogHost {
     this.#config = options.config;
     this.#logger = options.logger;
     this.#onCall = options.onCall;
+    this.#authThrottle = options.authThrottle;
     this.#digest = new DigestAuthenticator(
       options.config.realm,
       Date.now,
@@ -402,12 +407,32 @@ export class SipEndpoint implements DialogHost {
       });
       return undefined;
     }
+    this.#digestFailed(request, source, method, check.username);
+    return undefined;
+  }
+
+  /**
+   * A wrong credential: 403, never a new challenge. A source failing too often (the shared
+   * authentication throttle) gets Retry-After with it; a correct credential is still accepted.
+   */
+  #digestFailed(request: SipRequest, source: Peer, method: string, username: string | undefined): void {
+    const verdict = this.#authThrottle?.failed(source.address, 'sip') ?? { refused: false };
     this.#logger.warn(
-      { callId, source, username: check.username, code: 'SIP_FORBIDDEN' },
+      {
+        callId: header(request, 'call-id'),
+        source,
+        username,
+        code: 'SIP_FORBIDDEN',
+        ...(verdict.refused ? { throttled: true } : {}),
+      },
       `sip: refused 403, ${method} failed digest authentication`,
     );
-    this.respond(request, 403, 'Forbidden');
-    return undefined;
+    this.respond(
+      request,
+      403,
+      'Forbidden',
+      verdict.refused ? { 'retry-after': String(verdict.retryAfterSeconds) } : {},
+    );
   }
 
   #register(request: SipRequest, source: Peer): void {
@@ -437,11 +462,7 @@ export class SipEndpoint implements DialogHost {
         });
         return;
       }
-      this.#logger.warn(
-        { source, username: check.username, code: 'SIP_FORBIDDEN' },
-        'sip: refused 403, REGISTER failed digest authentication',
-      );
-      this.respond(request, 403, 'Forbidden');
+      this.#digestFailed(request, source, 'REGISTER', check.username);
       return;
     }
     const contact = header(request, 'contact');
