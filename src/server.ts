@@ -26,7 +26,7 @@ import { flowRoutes } from './api/routes/flows.ts';
 import { metricsRoutes } from './api/routes/metrics.ts';
 import { webAppDeps } from './api/routes/web.ts';
 import type { Authenticator, SipReadiness } from './api/types.ts';
-import { createAuthThrottle } from './auth-throttle.ts';
+import { type AuthThrottle, createAuthThrottle } from './auth-throttle.ts';
 import { CarrierSimulator, createCarrier } from './carriers/index.ts';
 import type { SmppCarrierConfig } from './carriers/smpp/config.ts';
 import type { Carrier } from './carriers/types.ts';
@@ -81,6 +81,7 @@ async function startSip(
   flows: FlowService,
   logger: Logger,
   demo: boolean,
+  authThrottle: AuthThrottle,
 ): Promise<RunningSip> {
   const sipLogger = logger.child({ part: 'sip' });
   const sipConfig =
@@ -107,6 +108,7 @@ async function startSip(
       tts: media.tts,
       prompts: media.prompts,
       logger: sipLogger,
+      authThrottle,
     });
   let calls: SipCalls;
   try {
@@ -349,7 +351,7 @@ export async function startServer(
         onRefused: reportAuthRefusal({ metrics, log: logger.child({ part: 'auth' }) }),
       });
       if (config.sip.enabled) {
-        sip = await startSip(config, flows, logger, options.demo === true);
+        sip = await startSip(config, flows, logger, options.demo === true, authThrottle);
         const running = sip;
         // Stops run in reverse: calls get their BYE, then the media engine stops.
         stops.push(() => running.media.close());

@@ -6,8 +6,8 @@
  * call through the flow service: the same runtime and call log as simulated calls.
  */
 
-import { normalizeNumber } from '../sms/phone.ts';
 import type { AuthThrottle } from '../auth-throttle.ts';
+import { normalizeNumber } from '../sms/phone.ts';
 import type { CallOrigin } from '../store/flow-types.ts';
 import {
   type MediaEngine,

@@ -8,6 +8,7 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Value from 'typebox/value';
+import { createAuthThrottle } from '../../auth-throttle.ts';
 import { type SipConfig, SipConfigSchema } from './config.ts';
 import type { InboundCall } from './dialog.ts';
 import { digestResponse } from './digest.ts';
@@ -431,6 +432,55 @@ describe('SIP endpoint (a trunk with credentials)', () => {
       calls.map((c) => c.origin),
       [{ kind: 'trunk', name: 'secure' }],
     );
+    peer.close();
+    await endpoint.close();
+  });
+});
+
+describe('SIP endpoint (authentication throttle)', () => {
+  it('answers a source that keeps failing with Retry-After, and still accepts a correct password', async () => {
+    const refusals: string[] = [];
+    const authThrottle = createAuthThrottle({
+      config: { maxFailures: 2, windowSeconds: 60, penaltyDelayMs: 0 },
+      onRefused: (r) => refusals.push(r.surface),
+    });
+    const calls: InboundCall[] = [];
+    const endpoint = await SipEndpoint.start({
+      config: config({ users: [{ username: 'alice', password: 'wonderland' }] }),
+      logger,
+      authThrottle,
+      onCall: (call) => {
+        calls.push(call);
+        call.refuse(480, 'Temporarily Unavailable');
+      },
+    });
+    const peer = await udpPeer();
+    peer.send(invite(endpoint.port, { callId: 'throttle-0' }), endpoint.port);
+    await peer.waitFor((r) => r.some((x) => x.status === 401));
+    const challenge = peer.received.find((r) => r.status === 401)!.headers.get('www-authenticate')!;
+    const nonce = /nonce="([^"]+)"/.exec(challenge[0]!)![1]!;
+    const uri = `sip:+918045678900@127.0.0.1:${endpoint.port}`;
+    const auth = (password: string) =>
+      `Digest username="alice", realm="callflow", nonce="${nonce}", uri="${uri}", algorithm=SHA-256, response="${digestResponse({ algorithm: 'SHA-256', username: 'alice', realm: 'callflow', password, method: 'INVITE', uri, nonce })}"`;
+    for (let i = 1; i <= 4; i++) {
+      peer.send(
+        invite(endpoint.port, { callId: `throttle-${i}`, auth: auth('guess') }),
+        endpoint.port,
+      );
+      await peer.waitFor((r) => r.filter((x) => x.status === 403).length === i);
+    }
+    const forbidden = peer.received.filter((r) => r.status === 403);
+    assert.deepEqual(
+      forbidden.map((r) => r.headers.has('retry-after')),
+      [false, false, true, true],
+    );
+    assert.deepEqual(refusals, ['sip', 'sip']);
+    peer.send(
+      invite(endpoint.port, { callId: 'throttle-5', auth: auth('wonderland') }),
+      endpoint.port,
+    );
+    await peer.waitFor((r) => r.some((x) => x.status === 480));
+    assert.equal(calls.length, 1);
     peer.close();
     await endpoint.close();
   });

@@ -11,8 +11,8 @@
  */
 
 import { BlockList, isIP } from 'node:net';
-import type { AuthThrottle } from '../../auth-throttle.ts';
 import { parse as parseSdp } from 'sdp-transform';
+import type { AuthThrottle } from '../../auth-throttle.ts';
 import type { SipConfig, SipTrunk } from './config.ts';
 import {
   ALLOW,
@@ -415,7 +415,12 @@ export class SipEndpoint implements DialogHost {
    * A wrong credential: 403, never a new challenge. A source failing too often (the shared
    * authentication throttle) gets Retry-After with it; a correct credential is still accepted.
    */
-  #digestFailed(request: SipRequest, source: Peer, method: string, username: string | undefined): void {
+  #digestFailed(
+    request: SipRequest,
+    source: Peer,
+    method: string,
+    username: string | undefined,
+  ): void {
     const verdict = this.#authThrottle?.failed(source.address, 'sip') ?? { refused: false };
     this.#logger.warn(
       {
