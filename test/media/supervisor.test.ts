@@ -1,6 +1,7 @@
 // callflow's own rtpengine: restarted when it dies, stopped on close, reported (not fatal) when
 // the binary is missing; a call whose media stops is reported once as a media timeout.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,4 +157,26 @@ test('an external rtpengine (sip.rtpengine) is used as it is, and one that does 
   } finally {
     await silent.close();
   }
+});
+
+test('an rtpengine whose callflow process is killed outright does not outlive it', async () => {
+  const script = `
+    import { startMedia } from ${JSON.stringify(new URL('../../src/telephony/media/index.ts', import.meta.url).href)};
+    import { pino } from 'pino';
+    const media = await startMedia({ sip: ${JSON.stringify(sip())}, dataDir: ${JSON.stringify(dataDir)}, logger: pino({ level: 'silent' }) });
+    console.log(JSON.stringify({ running: media.state.running, pid: media.supervisor?.pid }));
+    setInterval(() => {}, 1000);
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: join(import.meta.dirname, '..', '..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve) =>
+    child.stdout.once('data', (d) => resolve(String(d))),
+  );
+  const { running, pid } = JSON.parse(line) as { running: boolean; pid: number };
+  assert.equal(running, true);
+  assert.equal(alive(pid), true);
+  child.kill('SIGKILL');
+  await eventually(() => !alive(pid), 5000, 'rtpengine to stop with its parent');
 });

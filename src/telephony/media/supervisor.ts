@@ -7,6 +7,8 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
 import { NgClient } from './ng-client.ts';
 
@@ -99,7 +101,19 @@ export class RtpengineSupervisor {
       '--log-level=5',
     ];
     const binary = this.#options.binary ?? 'rtpengine';
-    const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const executable = findExecutable(binary);
+    if (!executable) {
+      this.state.running = false;
+      this.state.reason = `rtpengine is not installed (${binary} not found); real calls are off. Install it with: ${INSTALL_COMMAND}`;
+      this.#log.warn({ binary }, this.state.reason);
+      return 'missing';
+    }
+    // setpriv (util-linux) has the kernel stop rtpengine if callflow dies without stopping it.
+    const child = SETPRIV
+      ? spawn(SETPRIV, ['--pdeathsig', 'TERM', executable, ...args], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        })
+      : spawn(executable, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     const tail: string[] = [];
     child.stderr?.setEncoding('utf8');
     let partial = '';
@@ -146,12 +160,6 @@ export class RtpengineSupervisor {
       exited,
       new Promise<undefined>((r) => setTimeout(r, 0, undefined)),
     ]);
-    if (result?.error?.code === 'ENOENT') {
-      this.state.running = false;
-      this.state.reason = `rtpengine is not installed (${binary} not found); real calls are off. Install it with: ${INSTALL_COMMAND}`;
-      this.#log.warn({ binary }, this.state.reason);
-      return 'missing';
-    }
     if (!result) child.kill('SIGKILL');
     this.state.running = false;
     this.state.reason = `rtpengine did not start: ${result?.error?.message ?? tail.at(-1) ?? 'no answer to ping'}`;
@@ -217,6 +225,26 @@ export class RtpengineSupervisor {
     await gone;
     clearTimeout(timer);
   }
+}
+
+const SETPRIV = findExecutable('setpriv');
+
+/** The path of an executable: `name` itself when it has a slash, else the first on PATH. */
+function findExecutable(name: string): string | undefined {
+  const candidates = name.includes('/')
+    ? [name]
+    : (process.env.PATH ?? '')
+        .split(delimiter)
+        .filter(isAbsolute)
+        .map((dir) => join(dir, name));
+  return candidates.find((path) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** A UDP port free on `host` now (bound and released; the caller binds it next). */
