@@ -206,7 +206,9 @@ export class SipCall implements Telephony {
     }
     this.#ended = true;
     this.#playing?.abort();
-    await this.inbound.bye('our-bye');
+    // The BYE goes out at once; its answer is the endpoint's to wait for (a caller that vanished
+    // takes 32 s to time out), not the call log's.
+    void this.inbound.bye('our-bye');
     await this.#release();
   }
 
@@ -240,7 +242,8 @@ export class SipCall implements Telephony {
     );
     this.#callerGone = true;
     this.#controller.abort(new CallerHangup());
-    void this.inbound.bye('our-bye').finally(() => this.#release());
+    void this.inbound.bye('our-bye');
+    void this.#release();
   }
 
   /** Deletes the media session and listeners, once, whatever ended the call. */

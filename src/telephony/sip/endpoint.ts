@@ -52,6 +52,8 @@ export interface SipEndpointOptions {
 
 /** Most sources whose request rate is tracked at once. */
 const MAX_BUCKETS = 10_000;
+/** How long close() waits for the answers to its BYEs, milliseconds. */
+const CLOSE_WAIT_MS = 2000;
 /** Registrations are kept at most this long, seconds. */
 const MAX_EXPIRES = 3600;
 
@@ -138,11 +140,18 @@ export class SipEndpoint implements DialogHost {
 
   /** Ends every call (BYE to answered ones) and closes the transports. */
   async close(): Promise<void> {
-    await Promise.all(
-      [...this.#calls.values()].map((call) =>
-        call.state === 'offered' ? call.refuse(503, 'Service Unavailable') : call.bye('shutdown'),
-      ),
+    // Answered calls get a BYE, and a little time for its answer; unanswered ones a 503.
+    const byes = [...this.#calls.values()].map((call) =>
+      call.state === 'offered' ? call.refuse(503, 'Service Unavailable') : call.bye('shutdown'),
     );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(byes),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
     for (const call of this.#calls.values()) call.shutdown();
     for (const client of this.#clients.values()) {
       if (client.timer) clearTimeout(client.timer);
