@@ -17,7 +17,7 @@
  *
  * The figures are compared with the issue's targets (the "peer" column): 50 setups/s, INVITE→200
  * p99 under 100 ms, 200 concurrent calls with p99 jitter under 5 ms.
- * Run with `npm run bench -- sip`.
+ * Run with `npm run bench -- sip`; CALLFLOW_BENCH_SIP_LEVELS=50,100 picks the concurrency levels.
  */
 
 import { spawn } from 'node:child_process';
@@ -40,7 +40,7 @@ import type { BenchResult } from './types.ts';
 
 const SETUP_CALLS = 500;
 const SETUP_RATE = 50;
-const LEVELS = [50, 100, 200];
+const LEVELS = process.env.CALLFLOW_BENCH_SIP_LEVELS ? process.env.CALLFLOW_BENCH_SIP_LEVELS.split(",").map(Number) : [50, 100, 200];
 
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;

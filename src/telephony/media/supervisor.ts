@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { accessSync, constants } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
 import { NgClient } from './ng-client.ts';
@@ -95,9 +96,12 @@ export class RtpengineSupervisor {
       `--silent-timeout=${this.#options.rtpTimeoutSeconds * 5}`,
       '--delete-delay=0',
       // Media threads pace prompts every 20 ms: real-time scheduling keeps that pace on a busy
-      // host. Without the privilege (not root, no CAP_SYS_NICE) rtpengine logs it and runs as usual.
+      // host, and leaving one core out keeps a core for callflow's signalling. Without the
+      // privilege (not root, no CAP_SYS_NICE) rtpengine logs it and runs as usual.
       '--scheduling=fifo',
       '--priority=10',
+      `--num-threads=${realtimeThreads()}`,
+      `--media-num-threads=${realtimeThreads()}`,
       '--log-level=5',
     ];
     const binary = this.#options.binary ?? 'rtpengine';
@@ -228,6 +232,11 @@ export class RtpengineSupervisor {
 }
 
 const SETPRIV = findExecutable('setpriv');
+
+/** rtpengine's worker and media threads: every core but one (at least one). */
+function realtimeThreads(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
 
 /** The path of an executable: `name` itself when it has a slash, else the first on PATH. */
 function findExecutable(name: string): string | undefined {
