@@ -11,6 +11,7 @@
  */
 
 import { BlockList, isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { parse as parseSdp } from 'sdp-transform';
 import type { AuthThrottle } from '../../auth-throttle.ts';
 import type { SipConfig, SipTrunk } from './config.ts';
@@ -128,7 +129,9 @@ export class SipEndpoint implements DialogHost {
 
   /** The address written in Contact (and given to the media layer for SDP). */
   get publicHost(): string {
-    return this.#config.publicAddress ?? this.#config.host;
+    if (this.#config.publicAddress !== undefined) return this.#config.publicAddress;
+    const host = this.#config.host;
+    return host === '0.0.0.0' || host === '::' || host === '' ? firstAddress() : host;
   }
 
   stats(): EndpointStats {
@@ -550,6 +553,15 @@ export class SipEndpoint implements DialogHost {
     const response = badRequestFor(raw, error.message);
     if (response) this.#send(response, source);
   }
+}
+
+/** This machine's first external IPv4 address (SIP listens on every interface), else loopback. */
+function firstAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const entry of list ?? [])
+      if (entry.family === 'IPv4' && !entry.internal) return entry.address;
+  }
+  return '127.0.0.1';
 }
 
 function dialogKey(callId: string, remoteTag: string, localTag: string): string {
