@@ -40,7 +40,9 @@ import type { BenchResult } from './types.ts';
 
 const SETUP_CALLS = 500;
 const SETUP_RATE = 50;
-const LEVELS = process.env.CALLFLOW_BENCH_SIP_LEVELS ? process.env.CALLFLOW_BENCH_SIP_LEVELS.split(",").map(Number) : [50, 100, 200];
+const LEVELS = process.env.CALLFLOW_BENCH_SIP_LEVELS
+  ? process.env.CALLFLOW_BENCH_SIP_LEVELS.split(',').map(Number)
+  : [50, 100, 200];
 
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;

@@ -8,6 +8,7 @@ const sections: Record<string, string> = {
   carrier: 'Carrier and delivery outcomes',
   flow: 'Flow validation',
   lint: 'DLT template lint findings',
+  media: 'Media (real calls)',
   internal: 'Internal',
 };
 let out = `# Reason codes
