@@ -97,7 +97,7 @@ export class RtpengineMedia implements MediaEngine {
   ): Promise<{ sdp: string; codec: G711; remoteAddress: string }> {
     const chosen = chooseCodecs(call.offer);
     this.#requireRunning();
-    const sdp = await this.#negotiate(call, chosen);
+    // Known before rtpengine is asked, so that delete() finds a session half set up.
     this.#calls.set(call.callId, {
       tags: { callId: call.callId, callerTag: call.callerTag, ourTag: call.ourTag },
       chosen,
@@ -105,6 +105,7 @@ export class RtpengineMedia implements MediaEngine {
       packets: 0,
       packetsChangedAt: Date.now(),
     });
+    const sdp = await this.#negotiate(call, chosen);
     return { sdp, codec: chosen.codec, remoteAddress: chosen.remoteAddress };
   }
 
