@@ -1,4 +1,4 @@
 -- The text-to-speech voice of an account's real calls; NULL: the configured default (sip.voice).
--- Keep in step with ../../postgres/migrations/006_account_voice.sql.
+-- Keep in step with ../../postgres/migrations/007_account_voice.sql.
 
 ALTER TABLE accounts ADD COLUMN voice TEXT;
