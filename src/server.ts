@@ -107,6 +107,7 @@ async function startSip(
       media,
       tts: media.tts,
       prompts: media.prompts,
+      dataDir: config.dataDir,
       logger: sipLogger,
       authThrottle,
     });

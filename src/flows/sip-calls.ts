@@ -15,11 +15,14 @@ import {
   type PromptFetcher,
   type TextToSpeech,
 } from '../telephony/media/index.ts';
+import { ringbackFile } from '../telephony/media/ringback.ts';
 import { SipCall } from '../telephony/sip/call.ts';
+import type { DialDeps } from '../telephony/sip/dial.ts';
 import type { SipConfig, SipTrunk } from '../telephony/sip/config.ts';
 import type { InboundCall } from '../telephony/sip/dialog.ts';
 import { type EndpointStats, SipEndpoint, type SipLogger } from '../telephony/sip/endpoint.ts';
 import { parseNameAddr, parseUri } from '../telephony/sip/message.ts';
+import { SipUac } from '../telephony/sip/uac.ts';
 import type { FlowService } from './service.ts';
 
 export interface SipCallsOptions {
@@ -29,6 +32,8 @@ export interface SipCallsOptions {
   media: MediaEngine;
   tts: TextToSpeech;
   prompts: PromptFetcher;
+  /** DATA_DIR: the ringback tone is written under it. */
+  dataDir: string;
   logger: SipLogger;
   /** Shared with the HTTP surfaces: failed SIP digests count per source address. */
   authThrottle?: AuthThrottle;
@@ -36,6 +41,8 @@ export interface SipCallsOptions {
 
 export interface SipCalls {
   readonly endpoint: SipEndpoint;
+  /** Outbound calls (Connect). */
+  readonly uac: SipUac;
   /** Calls answered and not yet over (their media not yet deleted). */
   active(): number;
   stats(): EndpointStats & { active: number };
@@ -136,12 +143,14 @@ export async function startSipCalls(options: SipCallsOptions): Promise<SipCalls>
       return;
     }
     inbound.answer(answer.sdp);
+    const from = callerNumber(inbound, trunk, region);
     const call = new SipCall(inbound, {
       media,
       tts: options.tts,
       prompts: options.prompts,
       voice: found.voice ?? sip.voice,
-      outboundTrunk: sip.outboundTrunk,
+      dialing,
+      callerNumber: from,
       logger,
     });
     active.add(call);
@@ -159,7 +168,6 @@ export async function startSipCalls(options: SipCallsOptions): Promise<SipCalls>
     void call.finished.then(() => {
       endedAt = new Date();
     });
-    const from = callerNumber(inbound, trunk, region);
     try {
       const started = await flows.startInboundCall({
         accountSid: found.accountSid,
@@ -211,12 +219,25 @@ export async function startSipCalls(options: SipCallsOptions): Promise<SipCalls>
     },
   });
 
+  const uac = new SipUac(endpoint);
+  endpoint.attachOutbound(uac);
+  const dialing: DialDeps = {
+    uac,
+    sip,
+    media,
+    logger,
+    registeredContact: (username) => endpoint.registeredContact(username),
+    ringback: () => ringbackFile(options.dataDir),
+  };
+
   return {
     endpoint,
+    uac,
     active: () => active.size,
     stats: () => ({ ...endpoint.stats(), active: active.size }),
     async close() {
       await Promise.all([...pending]);
+      await uac.close();
       await endpoint.close();
       await Promise.all([...active].map((call) => call.finished));
     },

@@ -318,7 +318,7 @@ export class SimulatedCall implements Telephony {
 }
 
 /** Nobody answered: a number that rang out counts first, then a busy one, else the dial failed. */
-function unanswered(attempts: DialAttempt[]): DialOutcome {
+export function unanswered(attempts: DialAttempt[]): DialOutcome {
   if (attempts.some((a) => a.outcome === 'no-answer')) return 'no-answer';
   if (attempts.some((a) => a.outcome === 'busy')) return 'busy';
   return 'failed';

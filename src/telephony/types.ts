@@ -37,6 +37,10 @@ export interface DialOptions {
   mode: 'sequential' | 'simultaneous';
   /** How long each number rings before it counts as not answered, seconds. */
   ringSeconds: number;
+  /** Real calls: the trunk for numbers when not the configured default. */
+  trunk?: string;
+  /** Real calls: record the conversation. */
+  record?: boolean;
 }
 
 export type DialOutcome = 'completed' | 'no-answer' | 'busy' | 'failed';

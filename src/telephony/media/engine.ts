@@ -12,6 +12,7 @@
 
 import { open } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { answerAgent, offerAgent, playLoop } from './bridge.ts';
 import type { DtmfEvents } from './dtmf-events.ts';
 import { MediaError } from './errors.ts';
 import type { NgClient, NgDictionary } from './ng-client.ts';
@@ -35,6 +36,12 @@ export interface MediaEngine {
   ): Promise<void>;
   stop(call: { callId: string; callerTag: string }): Promise<void>;
   onDtmf(callId: string, listener: (key: string) => void): () => void;
+  /** Connect: the SDP offer for an agent's leg of the caller's session (media/bridge.ts). */
+  offerAgent(call: CallTags & { offer: string }): Promise<string>;
+  /** Connect: the agent's SDP answer (183 or 200) bridges the caller to the agent. */
+  answerAgent(call: CallTags, sdp: string): Promise<void>;
+  /** Plays a file to the caller over and over until `stop` (ringback). */
+  playLoop(call: { callId: string; callerTag: string }, file: string): Promise<void>;
   onMediaTimeout(callId: string, listener: () => void): () => void;
   delete(callId: string): Promise<void>;
   sessions(): Promise<string[]>;
@@ -200,6 +207,23 @@ export class RtpengineMedia implements MediaEngine {
 
   onDtmf(callId: string, listener: (key: string) => void): () => void {
     return this.#p.dtmf.on(callId, listener);
+  }
+
+  async offerAgent(call: CallTags & { offer: string }): Promise<string> {
+    this.#requireRunning();
+    const codec = this.#calls.get(call.callId)?.chosen?.codec ?? chooseCodecs(call.offer).codec;
+    return offerAgent(this.#p.ng, call, codec);
+  }
+
+  async answerAgent(call: CallTags, sdp: string): Promise<void> {
+    this.#requireRunning();
+    await answerAgent(this.#p.ng, call, sdp);
+  }
+
+  async playLoop(call: { callId: string; callerTag: string }, file: string): Promise<void> {
+    this.#requireRunning();
+    this.#calls.get(call.callId)?.playback?.finish();
+    await playLoop(this.#p.ng, call, file);
   }
 
   onMediaTimeout(callId: string, listener: () => void): () => void {

@@ -22,6 +22,7 @@ import {
   type SayOptions,
   type Telephony,
 } from '../types.ts';
+import { type DialDeps, dialAgents } from './dial.ts';
 import type { InboundCall, SipEndReason } from './dialog.ts';
 import type { SipLogger } from './endpoint.ts';
 
@@ -31,8 +32,10 @@ export interface SipCallDeps {
   prompts: PromptFetcher;
   /** Text-to-speech voice of the call (the account's, or the configured default). */
   voice: string;
-  /** `sip.outboundTrunk`: the trunk Connect would dial through. */
-  outboundTrunk: string | undefined;
+  /** Connect: ringing agents and bridging the caller to one. */
+  dialing: DialDeps;
+  /** The caller's number (E.164), '' when withheld: the caller ID Connect presents by default. */
+  callerNumber: string;
   logger: SipLogger;
 }
 
@@ -182,21 +185,20 @@ export class SipCall implements Telephony {
     }
   }
 
-  async dial(numbers: string[], _options: DialOptions): Promise<DialResult> {
+  async dial(numbers: string[], options: DialOptions): Promise<DialResult> {
     this.#ensureLive();
-    const reason =
-      this.#deps.outboundTrunk === undefined
-        ? 'no outbound trunk is configured (sip.outboundTrunk)'
-        : `dialling out through trunk ${this.#deps.outboundTrunk} is not supported yet`;
-    this.#deps.logger.warn(
-      { callId: this.#tags.callId, numbers, code: 'SIP_NO_OUTBOUND_TRUNK' },
-      `sip call: Connect failed: ${reason}`,
+    return dialAgents(
+      this.#deps.dialing,
+      {
+        ...this.#tags,
+        ourTag: this.inbound.localTag,
+        offer: this.inbound.offer,
+        callerNumber: this.#deps.callerNumber,
+        hangupSignal: this.#controller.signal,
+      },
+      numbers,
+      options,
     );
-    return {
-      outcome: 'failed',
-      attempts: numbers.map((number) => ({ number, outcome: 'failed', ringSeconds: 0 })),
-      failure: { code: 'SIP_NO_OUTBOUND_TRUNK', message: reason },
-    };
   }
 
   async hangup(): Promise<void> {

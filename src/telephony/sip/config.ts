@@ -11,6 +11,27 @@ const Credentials = Type.Object(
   { additionalProperties: false },
 );
 
+export const SipTrunkOutboundSchema = Type.Object(
+  {
+    /** The trunk's SIP address (IP or host name) that outbound INVITEs go to. */
+    host: Type.String({ minLength: 1, maxLength: 253 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 5060 }),
+    transport: Type.Union([Type.Literal('udp'), Type.Literal('tcp')], { default: 'udp' }),
+    /** Answered once when the trunk challenges an INVITE with 401 or 407. */
+    credentials: Type.Optional(Credentials),
+    /**
+     * How the trunk wants the dialled number written: `+91` (E.164, `+919812345678`), `91`
+     * (`919812345678`) or `0` (national, `09812345678`; other countries `00…`).
+     */
+    numberFormat: Type.Union([Type.Literal('+91'), Type.Literal('91'), Type.Literal('0')], {
+      default: '+91',
+    }),
+    /** The caller ID presented (From user part); default the caller's own number. */
+    callerId: Type.Optional(Type.String({ pattern: '^\\+?[0-9]{3,15}$' })),
+  },
+  { additionalProperties: false },
+);
+
 export const SipTrunkSchema = Type.Object(
   {
     /** Shown in the call log as the call's origin. */
@@ -21,6 +42,8 @@ export const SipTrunkSchema = Type.Object(
     credentials: Type.Optional(Credentials),
     /** Region of numbers the trunk writes without a country code. */
     defaultRegion: Type.String({ minLength: 2, maxLength: 2, default: 'IN' }),
+    /** Where and how Connect dials numbers through this trunk; absent: inbound only. */
+    outbound: Type.Optional(SipTrunkOutboundSchema),
   },
   { additionalProperties: false },
 );

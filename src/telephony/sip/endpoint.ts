@@ -27,6 +27,7 @@ import { DigestAuthenticator } from './digest.ts';
 import {
   header,
   parseCSeq,
+  parseNameAddr,
   parseVia,
   type SipMessage,
   type SipRequest,
@@ -69,6 +70,14 @@ interface ClientTransaction {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** Outbound calls (Connect): responses to our requests and requests in our outbound dialogs. */
+export interface OutboundHooks {
+  /** True when the response belonged to an outbound request. */
+  response(response: SipResponse): boolean;
+  /** True when the in-dialog request belonged to an outbound dialog. */
+  request(request: SipRequest): boolean;
+}
+
 export interface EndpointStats {
   calls: number;
   transactions: number;
@@ -91,6 +100,7 @@ export class SipEndpoint implements DialogHost {
   readonly #registrations = new Map<string, { contact: string; expiresAt: number }>();
   #transport!: SipTransport;
   #transactions!: TransactionTable;
+  #outbound: OutboundHooks | undefined;
 
   private constructor(options: SipEndpointOptions) {
     this.#config = options.config;
@@ -163,6 +173,26 @@ export class SipEndpoint implements DialogHost {
     this.#clients.clear();
     this.#transactions.close();
     await this.#transport.close();
+  }
+
+  attachOutbound(hooks: OutboundHooks): void {
+    this.#outbound = hooks;
+  }
+
+  /** Sends a message outside any server transaction (the UAC's requests). */
+  send(message: SipMessage, to: Peer): void {
+    this.#send(message, to);
+  }
+
+  /** The registered Contact URI of a softphone user, while its registration lasts. */
+  registeredContact(username: string): string | undefined {
+    const bound = this.#registrations.get(username);
+    if (!bound || bound.expiresAt <= Date.now()) return undefined;
+    try {
+      return parseNameAddr(bound.contact).uri;
+    } catch {
+      return undefined;
+    }
   }
 
   // ---- DialogHost ------------------------------------------------------------------------------
@@ -246,6 +276,7 @@ export class SipEndpoint implements DialogHost {
   }
 
   #response(response: SipResponse): void {
+    if (this.#outbound?.response(response)) return;
     if (response.status < 200) return;
     const branch = parseVia(header(response, 'via')!).params.get('branch');
     const client = branch === undefined ? undefined : this.#clients.get(branch);
@@ -279,6 +310,7 @@ export class SipEndpoint implements DialogHost {
         dialogKey(header(request, 'call-id')!, tagOf(header(request, 'from')) ?? '', toTag),
       );
       if (!call) {
+        if (this.#outbound?.request(request)) return;
         this.respond(request, 481, 'Call/Transaction Does Not Exist');
         return;
       }
