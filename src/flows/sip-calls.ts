@@ -17,8 +17,8 @@ import {
 } from '../telephony/media/index.ts';
 import { ringbackFile } from '../telephony/media/ringback.ts';
 import { SipCall } from '../telephony/sip/call.ts';
-import type { DialDeps } from '../telephony/sip/dial.ts';
 import type { SipConfig, SipTrunk } from '../telephony/sip/config.ts';
+import type { DialDeps } from '../telephony/sip/dial.ts';
 import type { InboundCall } from '../telephony/sip/dialog.ts';
 import { type EndpointStats, SipEndpoint, type SipLogger } from '../telephony/sip/endpoint.ts';
 import { parseNameAddr, parseUri } from '../telephony/sip/message.ts';

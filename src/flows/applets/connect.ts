@@ -13,18 +13,32 @@
 import { Type } from 'typebox';
 import type { AppletDefinition } from '../types.ts';
 
+/**
+ * An agent: an E.164 number, a SIP URI without user-supplied headers (`sip:user@host[:port]`,
+ * optional `;transport=udp|tcp`) or `user:` and a softphone username.
+ */
+export const AGENT_PATTERN =
+  '^(\\+[1-9][0-9]{6,14}|sip:[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+(:[0-9]{1,5})?(;transport=(udp|tcp))?|user:[A-Za-z0-9._+-]{1,100})$';
+
 const configSchema = Type.Object(
   {
-    /** Agent numbers in E.164, dialled in this order. */
-    numbers: Type.Array(Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$' }), {
+    /**
+     * Agents, dialled in this order: E.164 numbers (through a trunk on real calls), SIP URIs
+     * (`sip:alice@10.0.0.5`) or registered softphone users (`user:alice`).
+     */
+    numbers: Type.Array(Type.String({ pattern: AGENT_PATTERN, maxLength: 256 }), {
       minItems: 1,
       maxItems: 20,
-      title: 'Numbers',
+      title: 'Agents',
     }),
     /** `sequential` (default): one after another; `simultaneous`: all at once, first to answer wins. */
     mode: Type.Optional(Type.Union([Type.Literal('sequential'), Type.Literal('simultaneous')])),
     /** How long each number rings, seconds. Default 30. */
     ringSeconds: Type.Optional(Type.Integer({ minimum: 5, maximum: 120, default: 30 })),
+    /** Real calls: the trunk (`sip.trunks[].name`) for the numbers; default `sip.outboundTrunk`. */
+    trunk: Type.Optional(Type.String({ minLength: 1, maxLength: 60 })),
+    /** Real calls: record the conversation (a WAV of both sides; RecordingUrl). */
+    record: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -42,6 +56,8 @@ export const connect: AppletDefinition<typeof configSchema> = {
     const result = await ctx.telephony.dial(config.numbers, {
       mode: config.mode ?? 'sequential',
       ringSeconds: config.ringSeconds ?? 30,
+      ...(config.trunk === undefined ? {} : { trunk: config.trunk }),
+      ...(config.record ? { record: true } : {}),
     });
     ctx.facts.dial = {
       outcome: result.outcome,

@@ -97,6 +97,7 @@ export function onlyCodec(offer: string, codec: G711): string {
 
 function sdpField(reply: NgDictionary): string {
   const sdp = reply.sdp;
-  if (typeof sdp !== 'string') throw new MediaError('MEDIA_REJECTED', "rtpengine's reply has no sdp");
+  if (typeof sdp !== 'string')
+    throw new MediaError('MEDIA_REJECTED', "rtpengine's reply has no sdp");
   return sdp;
 }

@@ -42,13 +42,17 @@ export function ringbackWav(): Buffer {
       const t = i / RATE;
       samples.push(
         on
-          ? Math.round(AMPLITUDE * Math.sin(2 * Math.PI * 400 * t) * (0.5 + 0.5 * Math.sin(2 * Math.PI * 25 * t)))
+          ? Math.round(
+              AMPLITUDE *
+                Math.sin(2 * Math.PI * 400 * t) *
+                (0.5 + 0.5 * Math.sin(2 * Math.PI * 25 * t)),
+            )
           : 0,
       );
     }
   }
   const data = Buffer.alloc(samples.length * 2);
-  samples.forEach((s, i) => data.writeInt16LE(s, i * 2));
+  for (const [i, s] of samples.entries()) data.writeInt16LE(s, i * 2);
   const header = Buffer.alloc(44);
   header.write('RIFF', 0);
   header.writeUInt32LE(36 + data.length, 4);

@@ -75,7 +75,9 @@ export async function dialAgents(
 ): Promise<DialResult> {
   const log = (object: Record<string, unknown>, message: string) =>
     deps.logger.info({ callId: leg.callId, ...object }, `connect: ${message}`);
-  const resolved = await Promise.all(agents.map((agent) => resolveAgent(agent, options, deps, leg)));
+  const resolved = await Promise.all(
+    agents.map((agent) => resolveAgent(agent, options, deps, leg)),
+  );
   const targets = resolved.filter((r): r is AgentTarget => !('failure' in r));
   const failedAttempts: DialAttempt[] = [];
   for (const r of resolved) {
@@ -123,9 +125,17 @@ export async function dialAgents(
   if (options.mode === 'simultaneous') {
     const cancels: (() => void)[] = [];
     const rings = targets.map((target, i) =>
-      ringAgent(deps, target, sdp, options.ringSeconds, leg.hangupSignal, onEarlyMedia, (cancel) => {
-        cancels[i] = cancel;
-      }).then((ring) => {
+      ringAgent(
+        deps,
+        target,
+        sdp,
+        options.ringSeconds,
+        leg.hangupSignal,
+        onEarlyMedia,
+        (cancel) => {
+          cancels[i] = cancel;
+        },
+      ).then((ring) => {
         if (ring.outcome === 'completed') {
           if (winner) {
             // Answered too late: another agent has the caller.
@@ -228,7 +238,12 @@ async function converse(
   const talkSeconds = Math.round((Date.now() - answeredAt) / 100) / 10;
   if (ended === 'caller') await dialog.bye();
   deps.logger.info(
-    { callId: leg.callId, agent: target.agent, talkSeconds, endedBy: ended === 'caller' ? 'caller' : 'agent' },
+    {
+      callId: leg.callId,
+      agent: target.agent,
+      talkSeconds,
+      endedBy: ended === 'caller' ? 'caller' : 'agent',
+    },
     'connect: conversation ended',
   );
   return {
@@ -296,7 +311,11 @@ async function ringAgent(
         sdp: outcome.sdp,
       };
     case 'refused':
-      return { outcome: outcomeOfStatus(outcome.status), ringSeconds: rang, status: outcome.status };
+      return {
+        outcome: outcomeOfStatus(outcome.status),
+        ringSeconds: rang,
+        status: outcome.status,
+      };
     case 'canceled':
       return { outcome: rangOut ? 'no-answer' : 'canceled', ringSeconds: rang };
     case 'timeout':
@@ -336,7 +355,10 @@ export async function resolveAgent(
     const out = trunk.outbound;
     const address = await resolveHost(out.host);
     if (address === undefined)
-      return fail('SIP_AGENT_UNREACHABLE', `the address of trunk ${name} (${out.host}) does not resolve`);
+      return fail(
+        'SIP_AGENT_UNREACHABLE',
+        `the address of trunk ${name} (${out.host}) does not resolve`,
+      );
     const transport = out.transport === 'tcp' ? 'TCP' : 'UDP';
     return {
       agent,
@@ -350,7 +372,10 @@ export async function resolveAgent(
   if (agent.startsWith('user:')) {
     const username = agent.slice(5);
     if (!deps.sip.users.some((u) => u.username === username))
-      return fail('SIP_AGENT_UNREACHABLE', `${username} is not a configured softphone user (sip.users)`);
+      return fail(
+        'SIP_AGENT_UNREACHABLE',
+        `${username} is not a configured softphone user (sip.users)`,
+      );
     const contact = deps.registeredContact(username);
     if (contact === undefined)
       return fail('SIP_AGENT_UNREACHABLE', `softphone user ${username} is not registered`);

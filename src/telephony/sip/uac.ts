@@ -9,8 +9,8 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { type DigestAlgorithm, digestResponse } from './digest.ts';
 import { formatHost, newBranch, newTag } from './dialog.ts';
+import { type DigestAlgorithm, digestResponse } from './digest.ts';
 import {
   header,
   parseCSeq,
@@ -242,7 +242,10 @@ export class SipUac {
         }
         if (peer.transport === 'UDP') this.#host.send(request, peer);
         interval = Math.min(interval * 2, T2);
-        client.timer = setTimeout(again, peer.transport === 'UDP' ? interval : deadline - Date.now());
+        client.timer = setTimeout(
+          again,
+          peer.transport === 'UDP' ? interval : deadline - Date.now(),
+        );
       };
       client.timer = setTimeout(again, peer.transport === 'UDP' ? interval : TRANSACTION_LINGER_MS);
     });
