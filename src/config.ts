@@ -153,6 +153,16 @@ export const ConfigSchema = Type.Object({
   ),
   /** Real calls: the SIP endpoint and its media engine (docs/configuration.md, "sip"). */
   sip: SipConfigSchema,
+  /** Conversations recorded by Connect (`record: true`) on real calls. */
+  recordings: Type.Object(
+    {
+      /** Recordings older than this are deleted, days. */
+      retentionDays: Type.Integer({ minimum: 1, default: 90 }),
+      /** Base of the RecordingUrl given to Passthru, e.g. https://callflow.example.com; none: a path. */
+      publicUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+[^/]$' })),
+    },
+    { default: {} },
+  ),
   /** Log level for pino. */
   logLevel: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),

@@ -43,6 +43,7 @@ import { createMetrics, reportAuthRefusal } from './metrics.ts';
 import { openStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
 import { mediaOffMessage, type StartedMedia, startMedia } from './telephony/media/index.ts';
+import { recordingsDir } from './telephony/media/recording.ts';
 
 export interface RunningServer {
   config: Config;
@@ -108,6 +109,7 @@ async function startSip(
       tts: media.tts,
       prompts: media.prompts,
       dataDir: config.dataDir,
+      recordings: config.recordings,
       logger: sipLogger,
       authThrottle,
     });
@@ -389,7 +391,7 @@ export async function startServer(
         authenticators,
         authThrottle,
         extraRoutes: [
-          flowRoutes({ service: flows, store }),
+          flowRoutes({ service: flows, store, recordingsDir: recordingsDir(config.dataDir) }),
           admin,
           ...web.extraRoutes,
           ...(options.extraRoutes ?? []),

@@ -7,6 +7,7 @@
  */
 
 import type { AuthThrottle } from '../auth-throttle.ts';
+import type { Config } from '../config.ts';
 import { normalizeNumber } from '../sms/phone.ts';
 import type { CallOrigin } from '../store/flow-types.ts';
 import {
@@ -15,6 +16,7 @@ import {
   type PromptFetcher,
   type TextToSpeech,
 } from '../telephony/media/index.ts';
+import { pruneRecordings, recordingsDir } from '../telephony/media/recording.ts';
 import { ringbackFile } from '../telephony/media/ringback.ts';
 import { SipCall } from '../telephony/sip/call.ts';
 import type { SipConfig, SipTrunk } from '../telephony/sip/config.ts';
@@ -32,8 +34,10 @@ export interface SipCallsOptions {
   media: MediaEngine;
   tts: TextToSpeech;
   prompts: PromptFetcher;
-  /** DATA_DIR: the ringback tone is written under it. */
+  /** DATA_DIR: the ringback tone and recordings are written under it. */
   dataDir: string;
+  /** The `recordings` section of the configuration, whole. */
+  recordings: Config['recordings'];
   logger: SipLogger;
   /** Shared with the HTTP surfaces: failed SIP digests count per source address. */
   authThrottle?: AuthThrottle;
@@ -49,6 +53,9 @@ export interface SipCalls {
   /** Ends every call (BYE), waits for their media to be deleted, closes the transports. */
   close(): Promise<void>;
 }
+
+/** How often recordings past their retention are looked for, ms. */
+const PRUNE_EVERY_MS = 3_600_000;
 
 /** Seconds a caller refused for lack of media is told to wait before trying again. */
 const MEDIA_RETRY_AFTER_SECONDS = 60;
@@ -219,6 +226,19 @@ export async function startSipCalls(options: SipCallsOptions): Promise<SipCalls>
     },
   });
 
+  const recordings = recordingsDir(options.dataDir);
+  const prune = () =>
+    void pruneRecordings(recordings, options.recordings.retentionDays)
+      .then((removed) => {
+        if (removed > 0)
+          logger.info({ removed }, 'recordings past recordings.retentionDays deleted');
+      })
+      .catch((error: unknown) =>
+        logger.error({ error: String(error) }, 'recordings could not be pruned'),
+      );
+  prune();
+  const pruner = setInterval(prune, PRUNE_EVERY_MS);
+  pruner.unref();
   const uac = new SipUac(endpoint);
   endpoint.attachOutbound(uac);
   const dialing: DialDeps = {
@@ -228,6 +248,8 @@ export async function startSipCalls(options: SipCallsOptions): Promise<SipCalls>
     logger,
     registeredContact: (username) => endpoint.registeredContact(username),
     ringback: () => ringbackFile(options.dataDir),
+    recordingsDir: recordings,
+    recordingsUrlBase: options.recordings.publicUrl ?? '',
   };
 
   return {
@@ -236,6 +258,7 @@ export async function startSipCalls(options: SipCallsOptions): Promise<SipCalls>
     active: () => active.size,
     stats: () => ({ ...endpoint.stats(), active: active.size }),
     async close() {
+      clearInterval(pruner);
       await Promise.all([...pending]);
       await uac.close();
       await endpoint.close();

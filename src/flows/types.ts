@@ -104,7 +104,14 @@ export interface CallFacts {
   /** Digits from the last IVR. */
   digits?: string;
   /** The last Connect; `callerHungUp` when the caller's hang-up ended it. */
-  dial?: { outcome: string; answeredBy?: string; talkSeconds?: number; callerHungUp?: boolean };
+  dial?: {
+    outcome: string;
+    answeredBy?: string;
+    talkSeconds?: number;
+    callerHungUp?: boolean;
+    /** Where the conversation's recording is fetched (Connect with `record`, real calls). */
+    recordingUrl?: string;
+  };
 }
 
 export interface SmsLogEntry {

@@ -66,6 +66,13 @@ export interface DialResult {
    * conversation (outcome `completed`, talkSeconds up to the hang-up).
    */
   callerHungUp?: boolean;
+  /** Real calls with `record`: the conversation's recording (a WAV of both sides). */
+  recording?: {
+    file: string;
+    seconds: number;
+    /** `recordings.publicUrl`, or '' (the RecordingUrl is then a path). */
+    urlBase: string;
+  };
   /** Why the dial could not be tried at all (outcome `failed`), e.g. no outbound trunk. */
   failure?: { code: string; message: string };
 }

@@ -9,6 +9,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createAccount } from '../../src/accounts.ts';
 import type { FlowDocument } from '../../src/flows/types.ts';
 import {
   type Agent,
@@ -22,6 +23,7 @@ import {
   refusingTrunk,
   startAgent,
   tonePcap,
+  toneShare,
 } from './agents.ts';
 import {
   ANSWERED,
@@ -428,6 +430,70 @@ describe('Connect on real calls', () => {
     assert.ok(atAgent >= 80, `caller tone as PCMA at the agent: ${atAgent}`);
     assert.equal(callerTap.count(8), 0, 'no A-law reaches the μ-law caller');
     assert.equal((await connectStep(number)).exit, 'completed');
+    await nothingLeft();
+  });
+});
+
+describe('recording', () => {
+  it('records a conversation: a WAV of both sides about as long as the talk, for its account only', async () => {
+    const agentSide = await agent(
+      answeringAgent({ codec: 'PCMA', pcap: tonePcap('PCMA', AGENT_TONE, 8) }),
+    );
+    const number = await connectFlow({
+      numbers: [`sip:agent@127.0.0.1:${agentSide.port}`],
+      record: true,
+    });
+    const result = await runSipp({
+      scenario: talkingCaller(tonePcap('PCMA', CALLER_TONE, 8), 5000),
+      sipPort: callflow.sipPort,
+      service: number,
+      fields: [CALLER],
+    });
+    assert.equal(result.code, 0, result.output);
+    const step = await connectStep(number);
+    assert.equal(step.exit, 'completed');
+    const talk = step.detail!.talkSeconds as number;
+    const recording = step.detail!.recording as { file: string; seconds: number; url: string };
+    assert.ok(recording, 'the step names the recording');
+    const call = await lastCall(number);
+    assert.equal(recording.url, `/api/v1/calls/${call.sid}/recording`);
+
+    const { server } = callflow;
+    const demo = server.demo!;
+    const auth = (key: string, token: string) =>
+      `Basic ${Buffer.from(`${key}:${token}`).toString('base64')}`;
+    const response = await fetch(`${server.url}${recording.url}`, {
+      headers: { authorization: auth(demo.apiKey, demo.apiToken) },
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'audio/wav');
+    const wav = Buffer.from(await response.arrayBuffer());
+    assert.equal(wav.toString('latin1', 0, 4), 'RIFF');
+    assert.equal(wav.readUInt32LE(24), 8000);
+    const samples: number[] = [];
+    for (let i = 44; i + 1 < wav.length; i += 2) samples.push(wav.readInt16LE(i));
+    const seconds = samples.length / 8000;
+    assert.ok(Math.abs(seconds - talk) <= 1, `recording ${seconds} s, conversation ${talk} s`);
+    // Both sides are in it: 100 ms windows where each tone carries a good share of the energy.
+    let both = 0;
+    let windows = 0;
+    for (let i = 0; i + 800 <= samples.length; i += 800) {
+      const window = samples.slice(i, i + 800);
+      windows++;
+      if (toneShare(window, CALLER_TONE) > 0.2 && toneShare(window, AGENT_TONE) > 0.2) both++;
+    }
+    assert.ok(both >= windows * 0.8, `windows with both voices: ${both} of ${windows}`);
+
+    // Another account gets 404, as for a call that does not exist.
+    const other = await createAccount(server.store, { name: 'Other Co', balancePaise: 1000 });
+    const refused = await fetch(`${server.url}${recording.url}`, {
+      headers: { authorization: auth(other.apiKey, other.apiToken) },
+    });
+    assert.equal(refused.status, 404);
+    await refused.arrayBuffer();
+    const anonymous = await fetch(`${server.url}${recording.url}`);
+    assert.equal(anonymous.status, 401);
+    await anonymous.arrayBuffer();
     await nothingLeft();
   });
 });

@@ -23,10 +23,13 @@ import {
 } from '../schemas.ts';
 import { callRoutes } from './calls.ts';
 import { numberRoutes } from './numbers.ts';
+import { recordingRoutes } from './recordings.ts';
 
 export interface FlowRouteDeps {
   service: FlowService;
   store: Store;
+  /** DATA_DIR/recordings: recordings of real calls' conversations. */
+  recordingsDir?: string;
 }
 
 const tags = ['Flows'];
@@ -315,6 +318,7 @@ export function flowRoutes(deps: FlowRouteDeps): FastifyPluginAsync {
         await api.register(flowCrudRoutes, deps);
         await api.register(numberRoutes, deps);
         await api.register(callRoutes, deps);
+        await api.register(recordingRoutes, deps);
       },
       { prefix: '/api/v1' },
     );

@@ -59,8 +59,12 @@ export const connect: AppletDefinition<typeof configSchema> = {
       ...(config.trunk === undefined ? {} : { trunk: config.trunk }),
       ...(config.record ? { record: true } : {}),
     });
+    const recordingUrl = result.recording
+      ? `${result.recording.urlBase}/api/v1/calls/${ctx.call.callSid}/recording`
+      : undefined;
     ctx.facts.dial = {
       outcome: result.outcome,
+      ...(recordingUrl === undefined ? {} : { recordingUrl }),
       ...(result.answeredBy === undefined ? {} : { answeredBy: result.answeredBy }),
       ...(result.talkSeconds === undefined ? {} : { talkSeconds: result.talkSeconds }),
       ...(result.callerHungUp ? { callerHungUp: true } : {}),
@@ -72,6 +76,15 @@ export const connect: AppletDefinition<typeof configSchema> = {
       attempts: result.attempts,
       ...(result.callerHungUp ? { callerHungUp: true } : {}),
       ...(result.failure ? { failure: result.failure } : {}),
+      ...(result.recording
+        ? {
+            recording: {
+              file: result.recording.file,
+              seconds: result.recording.seconds,
+              url: recordingUrl,
+            },
+          }
+        : {}),
     });
     return result.outcome;
   },

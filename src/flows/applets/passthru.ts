@@ -110,7 +110,7 @@ export function passthruParams(ctx: AppletContext, customField?: string): URLSea
     DialWhomNumber: dial?.answeredBy ?? '',
     CallType: callType(dial),
     digits: facts.digits ?? '',
-    RecordingUrl: '',
+    RecordingUrl: dial?.recordingUrl ?? '',
     flow_id: call.flowId,
   });
   if (customField !== undefined) params.set('CustomField', customField);

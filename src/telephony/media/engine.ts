@@ -40,6 +40,9 @@ export interface MediaEngine {
   offerAgent(call: CallTags & { offer: string }): Promise<string>;
   /** Connect: the agent's SDP answer (183 or 200) bridges the caller to the agent. */
   answerAgent(call: CallTags, sdp: string): Promise<void>;
+  /** Starts rtpengine's recording of the call's session (both legs). */
+  startRecording(call: { callId: string; callerTag: string }): Promise<void>;
+  stopRecording(call: { callId: string; callerTag: string }): Promise<void>;
   /** Plays a file to the caller over and over until `stop` (ringback). */
   playLoop(call: { callId: string; callerTag: string }, file: string): Promise<void>;
   onMediaTimeout(callId: string, listener: () => void): () => void;
@@ -218,6 +221,22 @@ export class RtpengineMedia implements MediaEngine {
   async answerAgent(call: CallTags, sdp: string): Promise<void> {
     this.#requireRunning();
     await answerAgent(this.#p.ng, call, sdp);
+  }
+
+  async startRecording(call: { callId: string; callerTag: string }): Promise<void> {
+    this.#requireRunning();
+    await this.#p.ng.request('start recording', {
+      'call-id': call.callId,
+      'from-tag': call.callerTag,
+    });
+  }
+
+  async stopRecording(call: { callId: string; callerTag: string }): Promise<void> {
+    this.#requireRunning();
+    await this.#p.ng.request('stop recording', {
+      'call-id': call.callId,
+      'from-tag': call.callerTag,
+    });
   }
 
   async playLoop(call: { callId: string; callerTag: string }, file: string): Promise<void> {

@@ -5,6 +5,7 @@
  * callflow runs on.
  */
 
+import { mkdir } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import type { OutboundPolicy } from '../../delivery/ssrf.ts';
@@ -13,6 +14,7 @@ import { DtmfEvents } from './dtmf-events.ts';
 import { type MediaEngine, RtpengineMedia } from './engine.ts';
 import { NgClient } from './ng-client.ts';
 import { createPromptFetcher, type PromptFetcher } from './prompt-fetcher.ts';
+import { recordingSpool } from './recording.ts';
 import { INSTALL_COMMAND, RtpengineSupervisor } from './supervisor.ts';
 import { createTextToSpeech, type TextToSpeech } from './tts.ts';
 
@@ -69,6 +71,7 @@ async function startLocal(
 
   const local = mediaAddress(sip.host);
   const dtmf = await DtmfEvents.open('127.0.0.1', log);
+  const spool = await recordingSpoolReady(options.dataDir, log);
   const supervisor = new RtpengineSupervisor({
     ...(options.rtpengineBinary ? { binary: options.rtpengineBinary } : {}),
     interface:
@@ -76,6 +79,7 @@ async function startLocal(
     rtpPorts: sip.rtpPorts,
     dtmfLogDestination: dtmf.address,
     rtpTimeoutSeconds: sip.mediaTimeoutSeconds * 2,
+    ...(spool ? { recordingDir: spool } : {}),
     logger: log.child({ part: 'rtpengine' }),
   });
   await supervisor.start();
@@ -143,6 +147,18 @@ function mediaAddress(host: string): string {
       if (entry.family === 'IPv4' && !entry.internal) return entry.address;
   }
   return '127.0.0.1';
+}
+
+/** rtpengine's recording spool, created; undefined (recording off) when it cannot be. */
+async function recordingSpoolReady(dataDir: string, log: Logger): Promise<string | undefined> {
+  const spool = recordingSpool(dataDir);
+  try {
+    await mkdir(spool, { recursive: true });
+    return spool;
+  } catch (error) {
+    log.error({ err: error, spool }, 'recording spool cannot be created: Connect records nothing');
+    return undefined;
+  }
 }
 
 /** One line for banners and /readyz when real calls are off. */

@@ -26,6 +26,8 @@ export interface SupervisorOptions {
   /** rtpengine's own RTP timeout (a safety net for sessions nobody deleted), seconds. */
   rtpTimeoutSeconds: number;
   logger: Logger;
+  /** Where rtpengine writes call recordings (pcap method, media/recording.ts); none: no recording. */
+  recordingDir?: string;
   /** First restart delay, doubled after each quick death up to 30 s; ms. */
   restartDelayMs?: number;
 }
@@ -104,6 +106,8 @@ export class RtpengineSupervisor {
       `--media-num-threads=${realtimeThreads()}`,
       '--log-level=5',
     ];
+    if (this.#options.recordingDir)
+      args.push(`--recording-dir=${this.#options.recordingDir}`, '--recording-method=pcap');
     const binary = this.#options.binary ?? 'rtpengine';
     const executable = findExecutable(binary);
     if (!executable) {

@@ -12,7 +12,9 @@
 
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { basename } from 'node:path';
 import type { MediaEngine } from '../media/index.ts';
+import { finishRecording } from '../media/recording.ts';
 import { unanswered } from '../simulator.ts';
 import type { DialAttempt, DialOptions, DialOutcome, DialResult } from '../types.ts';
 import type { SipConfig, SipTrunk } from './config.ts';
@@ -30,6 +32,10 @@ export interface DialDeps {
   registeredContact(username: string): string | undefined;
   /** The ringback tone's WAV file. */
   ringback(): Promise<string>;
+  /** DATA_DIR/recordings: recorded conversations are written there. */
+  recordingsDir: string;
+  /** `recordings.publicUrl`: the base of RecordingUrl; '' for a path. */
+  recordingsUrlBase: string;
 }
 
 /** The caller's side of the Connect. */
@@ -46,6 +52,7 @@ export interface CallerLeg {
 export interface RealDialOptions extends DialOptions {
   /** A trunk other than `sip.outboundTrunk` for this Connect's numbers. */
   trunk?: string | undefined;
+  record?: boolean | undefined;
 }
 
 export interface AgentTarget {
@@ -189,7 +196,7 @@ export async function dialAgents(
     log({ attempts: detail }, 'nobody answered');
     return { outcome: unanswered(attempts), attempts };
   }
-  return converse(deps, leg, tags, winner.target, winner.ring, attempts, stopRingback);
+  return converse(deps, leg, tags, winner.target, winner.ring, attempts, stopRingback, options);
 }
 
 /** A loser of a simultaneous dial that was still ringing when the winner answered. */
@@ -205,6 +212,7 @@ async function converse(
   ring: Ring,
   attempts: DialAttempt[],
   stopRingback: () => Promise<void>,
+  options: RealDialOptions,
 ): Promise<DialResult> {
   const dialog = ring.dialog!;
   await stopRingback();
@@ -226,6 +234,7 @@ async function converse(
     };
   }
   const answeredAt = Date.now();
+  const recording = options.record ? await startRecording(deps, tags) : false;
   deps.logger.info(
     { callId: leg.callId, agent: target.agent, agentCallId: dialog.callId },
     'connect: bridged to the agent',
@@ -237,6 +246,7 @@ async function converse(
   const ended = await Promise.race([dialog.ended, callerGone]);
   const talkSeconds = Math.round((Date.now() - answeredAt) / 100) / 10;
   if (ended === 'caller') await dialog.bye();
+  const recorded = recording ? await finishRecordingOf(deps, tags, ended === 'caller') : undefined;
   deps.logger.info(
     {
       callId: leg.callId,
@@ -252,7 +262,49 @@ async function converse(
     talkSeconds,
     attempts,
     ...(ended === 'caller' ? { callerHungUp: true } : {}),
+    ...(recorded ? { recording: recorded } : {}),
   };
+}
+
+async function startRecording(
+  deps: DialDeps,
+  tags: { callId: string; callerTag: string },
+): Promise<boolean> {
+  try {
+    await deps.media.startRecording(tags);
+    return true;
+  } catch (error) {
+    deps.logger.error(
+      { callId: tags.callId, error: String(error) },
+      'connect: the recording could not be started; the conversation goes on unrecorded',
+    );
+    return false;
+  }
+}
+
+/** Stops rtpengine's recording (unless the caller's hang-up already deleted the session) and writes the WAV. */
+async function finishRecordingOf(
+  deps: DialDeps,
+  tags: { callId: string; callerTag: string },
+  sessionGone: boolean,
+): Promise<DialResult['recording']> {
+  try {
+    // After the caller's hang-up the session is being deleted, which ends the recording too.
+    if (!sessionGone) await deps.media.stopRecording(tags).catch(() => {});
+    const done = await finishRecording(deps.recordingsDir, tags.callId);
+    if (!done) deps.logger.warn({ callId: tags.callId }, 'connect: rtpengine wrote no recording');
+    else
+      deps.logger.info({ callId: tags.callId, seconds: done.seconds }, 'connect: recording kept');
+    return (
+      done && { file: basename(done.file), seconds: done.seconds, urlBase: deps.recordingsUrlBase }
+    );
+  } catch (error) {
+    deps.logger.error(
+      { callId: tags.callId, error: String(error) },
+      'connect: the recording could not be written',
+    );
+    return undefined;
+  }
 }
 
 /** Rings one agent until it answers, refuses, rings out (CANCEL) or the caller hangs up (CANCEL). */
