@@ -337,3 +337,45 @@ describe('validateFlow', () => {
     });
   });
 });
+
+describe('validateFlow: Connect agents', () => {
+  const withAgents = (numbers: string[], extra: object = {}): FlowDocument => {
+    const flow = missedCall();
+    flow.applets.agent!.config = { numbers, ringSeconds: 20, ...extra };
+    return flow;
+  };
+
+  test('accepts numbers, SIP URIs and softphone users, a trunk and record', () => {
+    const result = validateFlow(
+      withAgents(
+        [
+          '+919812345678',
+          'sip:alice@10.0.0.5',
+          'sip:desk-2@pbx.example.com:5080;transport=tcp',
+          'user:alice',
+        ],
+        { trunk: 'airtel', record: true },
+      ),
+    );
+    assert.deepEqual(result.errors, []);
+  });
+
+  test('refuses agents that are none of the three forms', () => {
+    for (const agent of [
+      '9812345678',
+      'tel:+919812345678',
+      'sip:alice@10.0.0.5;maddr=203.0.113.9',
+      'sip:alice@10.0.0.5?X-Forward=1',
+      'sips:alice@10.0.0.5',
+      'sip:10.0.0.5',
+      'user:',
+      'user:alice bob',
+    ]) {
+      const errors = validateFlow(withAgents([agent])).errors;
+      assert.ok(
+        errors.some((e) => e.appletId === 'agent'),
+        `${agent} should be refused: ${JSON.stringify(errors)}`,
+      );
+    }
+  });
+});

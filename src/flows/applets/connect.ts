@@ -30,15 +30,26 @@ const configSchema = Type.Object(
       minItems: 1,
       maxItems: 20,
       title: 'Agents',
+      description:
+        'A number in E.164 (+919812345678), a SIP URI (sip:alice@10.0.0.5) or a registered softphone user (user:alice).',
     }),
     /** `sequential` (default): one after another; `simultaneous`: all at once, first to answer wins. */
     mode: Type.Optional(Type.Union([Type.Literal('sequential'), Type.Literal('simultaneous')])),
     /** How long each number rings, seconds. Default 30. */
     ringSeconds: Type.Optional(Type.Integer({ minimum: 5, maximum: 120, default: 30 })),
     /** Real calls: the trunk (`sip.trunks[].name`) for the numbers; default `sip.outboundTrunk`. */
-    trunk: Type.Optional(Type.String({ minLength: 1, maxLength: 60 })),
+    trunk: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 60,
+        title: 'Trunk',
+        description: 'Real calls: the SIP trunk numbers go out through; empty: the default one.',
+      }),
+    ),
     /** Real calls: record the conversation (a WAV of both sides; RecordingUrl). */
-    record: Type.Optional(Type.Boolean()),
+    record: Type.Optional(
+      Type.Boolean({ title: 'Record', description: 'Real calls: record the conversation.' }),
+    ),
   },
   { additionalProperties: false },
 );
