@@ -444,7 +444,7 @@ export const REASONS = {
   SIP_NO_OUTBOUND_TRUNK: {
     kind: 'sip',
     meaning:
-      'Connect on a real call could not dial: no outbound trunk is configured; it ends failed.',
+      'Connect on a real call could not dial a number: no outbound trunk is configured (or the one named has no outbound settings); the attempt ends failed.',
   },
   SIP_MEDIA_TIMEOUT: {
     kind: 'sip',
@@ -454,6 +454,13 @@ export const REASONS = {
   SIP_ACK_TIMEOUT: {
     kind: 'sip',
     meaning: 'The caller never acknowledged the 200 OK (64·T1, 32 s); callflow hung up with BYE.',
+  },
+
+  // Connect on real calls
+  SIP_AGENT_UNREACHABLE: {
+    kind: 'sip',
+    meaning:
+      'A Connect agent could not be rung: a softphone user that is not configured or not registered, or a host that does not resolve; the attempt ends failed.',
   },
 
   // Internal

@@ -49,6 +49,8 @@ export async function answerAgent(ng: NgClient, call: CallTags, sdp: string): Pr
     sdp,
     replace: ['origin', 'session-connection'],
   });
+  // The caller's audio was blocked while callflow alone was the far end (engine.ts).
+  await ng.request('unblock media', { 'call-id': call.callId, 'from-tag': call.callerTag });
 }
 
 export async function playLoop(
