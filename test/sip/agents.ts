@@ -26,7 +26,7 @@ export interface Agent {
 /** Starts a sipp UAS with `body` as its scenario and resolves once it listens. */
 export async function startAgent(
   body: string,
-  options: { port?: number; mediaPort?: number; timeoutSeconds?: number } = {},
+  options: { port?: number; mediaPort?: number; timeoutSeconds?: number; calls?: number } = {},
 ): Promise<Agent> {
   const dir = mkdtempSync(join(tmpdir(), 'callflow-agent-'));
   const scenarioFile = join(dir, 'agent.xml');
@@ -49,7 +49,9 @@ export async function startAgent(
       '-mp',
       String(mediaPort),
       '-m',
-      '1',
+      String(options.calls ?? 1),
+      '-max_socket',
+      '2000',
       '-nostdin',
       '-timeout',
       `${options.timeoutSeconds ?? 40}s`,

@@ -102,7 +102,24 @@ export async function dialAgents(
   if (leg.hangupSignal.aborted) return { outcome: 'no-answer', attempts: [], callerHungUp: true };
 
   const tags = { callId: leg.callId, callerTag: leg.callerTag, ourTag: leg.ourTag };
-  const sdp = await deps.media.offerAgent({ ...tags, offer: leg.offer });
+  let sdp: string;
+  try {
+    sdp = await deps.media.offerAgent({ ...tags, offer: leg.offer });
+  } catch (error) {
+    const code =
+      typeof (error as { code?: unknown }).code === 'string'
+        ? (error as { code: string }).code
+        : 'MEDIA_UNAVAILABLE';
+    deps.logger.error(
+      { callId: leg.callId, code, error: String(error) },
+      'connect: no media offer for the agents; nobody is dialled',
+    );
+    return {
+      outcome: 'failed',
+      attempts: agents.map((number) => ({ number, outcome: 'failed', ringSeconds: 0 })),
+      failure: { code, message: 'the media engine could not offer the agent leg' },
+    };
+  }
   let ringback = true;
   try {
     await deps.media.playLoop(tags, await deps.ringback());
