@@ -8,6 +8,8 @@
  */
 
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { createAccount } from '../../src/accounts.ts';
 import type { FlowDocument } from '../../src/flows/types.ts';
@@ -87,6 +89,7 @@ before(async () => {
       },
     ],
     outboundTrunk: 'agents',
+    users: [{ username: 'alice', password: 'alice-secret-1' }],
   });
   accountSid = callflow.server.demo!.accountSid;
 });
@@ -430,6 +433,85 @@ describe('Connect on real calls', () => {
     assert.ok(atAgent >= 80, `caller tone as PCMA at the agent: ${atAgent}`);
     assert.equal(callerTap.count(8), 0, 'no A-law reaches the μ-law caller');
     assert.equal((await connectStep(number)).exit, 'completed');
+    await nothingLeft();
+  });
+});
+
+/**
+ * Registers softphone user alice with `contact` (digest, answered from the test's side as RFC 2617
+ * and RFC 8760 say), from a socket of its own, as a phone whose contact differs from its source.
+ */
+async function registerAlice(contact: string): Promise<void> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const port = socket.address().port;
+  const uri = `sip:127.0.0.1:${callflow.sipPort}`;
+  const send = (cseq: number, authorization?: string) =>
+    new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no answer to REGISTER')), 5000);
+      socket.once('message', (data) => {
+        clearTimeout(timer);
+        resolve(data.toString());
+      });
+      const lines = [
+        `REGISTER ${uri} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-reg-${cseq}-${port};rport`,
+        'Max-Forwards: 70',
+        `From: <sip:alice@127.0.0.1>;tag=reg${port}`,
+        'To: <sip:alice@127.0.0.1>',
+        `Call-ID: reg-${port}@127.0.0.1`,
+        `CSeq: ${cseq} REGISTER`,
+        `Contact: <${contact}>`,
+        'Expires: 600',
+        ...(authorization ? [`Authorization: ${authorization}`] : []),
+        'Content-Length: 0',
+        '',
+        '',
+      ];
+      socket.send(lines.join('\r\n'), callflow.sipPort, '127.0.0.1');
+    });
+  const challenge = await send(1);
+  assert.match(challenge, /^SIP\/2\.0 401/);
+  const header = /^WWW-Authenticate: (.*)$/im.exec(challenge)![1]!;
+  const field = (name: string) => new RegExp(`${name}="?([^",]+)"?`).exec(header)![1]!;
+  const algorithm = field('algorithm').toUpperCase();
+  const hash = (text: string) =>
+    createHash(algorithm === 'MD5' ? 'md5' : 'sha256')
+      .update(text)
+      .digest('hex');
+  const realm = field('realm');
+  const nonce = field('nonce');
+  const cnonce = 'a1b2c3d4';
+  const response = hash(
+    `${hash(`alice:${realm}:alice-secret-1`)}:${nonce}:00000001:${cnonce}:auth:${hash(`REGISTER:${uri}`)}`,
+  );
+  const ok = await send(
+    2,
+    `Digest username="alice", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=${algorithm}, qop=auth, nc=00000001, cnonce="${cnonce}"`,
+  );
+  assert.match(ok, /^SIP\/2\.0 200/);
+  socket.close();
+}
+
+describe('a registered softphone as the agent', () => {
+  it('user:alice is rung at the contact alice registered', async () => {
+    const phone = await agent(
+      answeringAgent({ codec: 'PCMA', pcap: tonePcap('PCMA', AGENT_TONE, 4) }),
+    );
+    await registerAlice(`sip:alice@127.0.0.1:${phone.port}`);
+    const number = await connectFlow({ numbers: ['user:alice'] });
+    const result = await runSipp({
+      scenario: talkingCaller(tonePcap('PCMA', CALLER_TONE, 4), 2000),
+      sipPort: callflow.sipPort,
+      service: number,
+      fields: [CALLER],
+    });
+    assert.equal(result.code, 0, result.output);
+    assert.equal((await phone.done).code, 0);
+    assert.match(phone.messages(), /^INVITE sip:alice@127\.0\.0\.1:\d+ SIP\/2\.0/m);
+    const step = await connectStep(number);
+    assert.equal(step.exit, 'completed');
+    assert.equal(step.detail!.answeredBy, 'user:alice');
     await nothingLeft();
   });
 });
