@@ -29,7 +29,7 @@ const configSchema = Type.Object(
     numbers: Type.Array(Type.String({ pattern: AGENT_PATTERN, maxLength: 256 }), {
       minItems: 1,
       maxItems: 20,
-      title: 'Agents',
+      title: 'Numbers',
       description:
         'A number in E.164 (+919812345678), a SIP URI (sip:alice@10.0.0.5) or a registered softphone user (user:alice).',
     }),
