@@ -52,6 +52,34 @@ test('baresip calling the missed-call flow records the greeting: audible, as lon
     '0',
     '20',
   ]);
+  // baresip also opens TCP and TLS listeners beside its SIP port; a port taken between our probe
+  // and its bind is another process's, not a fault of the call: such a start is made again.
+  let output = '';
+  for (let start = 1; start <= 3; start++) {
+    output = await ringWithBaresip(dir, recordings);
+    if (!/Address already in use/.test(output) || /Call established/.test(output)) break;
+  }
+  assert.match(output, /Call established/, output.slice(-2000));
+  assert.match(output, /terminated/, 'callflow ended the call after the flow');
+
+  const decoded = readdirSync(recordings).find((f) => f.endsWith('-dec.wav'));
+  assert.ok(decoded, `no recording of what baresip heard: ${readdirSync(recordings).join(', ')}`);
+  const heard = join(recordings, decoded);
+  const prompt = await media.tts.render(GREETING, 'en-in');
+  const heardSeconds = await soxDuration(heard);
+  const promptSeconds = await soxDuration(prompt);
+  assert.ok(
+    Math.abs(heardSeconds - promptSeconds) < 0.75,
+    `heard ${heardSeconds} s of a ${promptSeconds} s greeting`,
+  );
+  const loudness = await rmsAmplitude(heard);
+  assert.ok(loudness > 0.02, `RMS amplitude of what baresip heard: ${loudness}`);
+  // For scale: the silence baresip sent is silent by the same measure.
+  assert.ok((await rmsAmplitude(join(dir, 'microphone.wav'))) < 0.001);
+});
+
+/** Starts baresip with fresh ports, lets it call the demo ExoPhone, and returns what it printed. */
+async function ringWithBaresip(dir: string, recordings: string): Promise<string> {
   const sipPort = await freeUdpPort();
   const rtpPort = await freeUdpPort(true);
   writeFileSync(
@@ -97,21 +125,5 @@ test('baresip calling the missed-call flow records the greeting: audible, as lon
   await ended;
   if (phone.exitCode === null) phone.kill('SIGTERM');
   await exited;
-  assert.match(output, /Call established/, output.slice(-2000));
-  assert.match(output, /terminated/, 'callflow ended the call after the flow');
-
-  const decoded = readdirSync(recordings).find((f) => f.endsWith('-dec.wav'));
-  assert.ok(decoded, `no recording of what baresip heard: ${readdirSync(recordings).join(', ')}`);
-  const heard = join(recordings, decoded);
-  const prompt = await media.tts.render(GREETING, 'en-in');
-  const heardSeconds = await soxDuration(heard);
-  const promptSeconds = await soxDuration(prompt);
-  assert.ok(
-    Math.abs(heardSeconds - promptSeconds) < 0.75,
-    `heard ${heardSeconds} s of a ${promptSeconds} s greeting`,
-  );
-  const loudness = await rmsAmplitude(heard);
-  assert.ok(loudness > 0.02, `RMS amplitude of what baresip heard: ${loudness}`);
-  // For scale: the silence baresip sent is silent by the same measure.
-  assert.ok((await rmsAmplitude(join(dir, 'microphone.wav'))) < 0.001);
-});
+  return output;
+}
