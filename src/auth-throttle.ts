@@ -26,24 +26,29 @@
  */
 
 import { isIPv6 } from 'node:net';
+import { type Static, Type } from 'typebox';
+import Value from 'typebox/value';
 
-export interface AuthThrottleConfig {
-  /** Failures an address may make in a burst before its further failures are refused. */
-  maxFailures: number;
-  /** The time in which the bucket of an address empties again, seconds. */
-  windowSeconds: number;
-  /** How long a refused failure is held before it is answered, milliseconds. */
-  penaltyDelayMs: number;
-  /** Addresses tracked at most; the least recently failing one is forgotten first. */
-  maxAddresses: number;
-}
+/** The `authThrottle` section of the configuration: its schema, defaults and units, written once. */
+export const AuthThrottleSettingsSchema = Type.Object(
+  {
+    /** Failed authentications an address may make in a burst before further ones get 429. */
+    maxFailures: Type.Integer({ minimum: 1, default: 20 }),
+    /** Seconds in which an address's failures are forgotten (maxFailures per windowSeconds). */
+    windowSeconds: Type.Integer({ minimum: 1, default: 60 }),
+    /** How long a refused failure is held before its 429, milliseconds. */
+    penaltyDelayMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
+    /** Addresses tracked at most (memory bound); the least recently failing is forgotten first. */
+    maxAddresses: Type.Integer({ minimum: 1, default: 100_000 }),
+  },
+  { default: {} },
+);
 
-export const AUTH_THROTTLE_DEFAULTS: AuthThrottleConfig = {
-  maxFailures: 20,
-  windowSeconds: 60,
-  penaltyDelayMs: 1000,
-  maxAddresses: 100_000,
-};
+export type AuthThrottleConfig = Static<typeof AuthThrottleSettingsSchema>;
+
+export const AUTH_THROTTLE_DEFAULTS = Object.freeze(
+  Value.Default(AuthThrottleSettingsSchema, {}) as AuthThrottleConfig,
+);
 
 /** Which surface a credential was checked on: a label for logs and metrics. */
 export type AuthSurface = 'api' | 'exotel' | 'web' | 'sip';

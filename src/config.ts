@@ -10,13 +10,20 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Static, Type } from 'typebox';
 import Value from 'typebox/value';
+import { ApiSettingsSchema } from './api/config.ts';
+import { AuthThrottleSettingsSchema } from './auth-throttle.ts';
 import { RouteSchema, routingProblems } from './carriers/routing.ts';
 import { SmppCarrierConfigSchema } from './carriers/smpp/config.ts';
+import {
+  CallbackSettingsSchema,
+  DeliverySettingsSchema,
+  PromotionalSettingsSchema,
+  SmsSettingsSchema,
+} from './delivery/config.ts';
+import { FlowSettingsSchema } from './flows/config.ts';
 import { SipConfigSchema } from './telephony/sip/config.ts';
 
 const Role = Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')]);
-
-const Time = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' });
 
 export const ConfigSchema = Type.Object({
   /** Which parts run in this process. */
@@ -50,107 +57,13 @@ export const ConfigSchema = Type.Object({
     },
     { default: {} },
   ),
-  delivery: Type.Object(
-    {
-      /** Messages claimed per batch. */
-      batchSize: Type.Integer({ minimum: 1, maximum: 5000, default: 200 }),
-      /** How long a claim lasts before another worker may take the message, milliseconds. */
-      leaseMs: Type.Integer({ minimum: 1000, default: 30_000 }),
-      /** Poll interval when no notification arrives, milliseconds. */
-      pollMs: Type.Integer({ minimum: 10, default: 1000 }),
-      /** Exponential backoff for transient carrier trouble, milliseconds. */
-      retryBaseMs: Type.Integer({ minimum: 1, default: 1000 }),
-      retryMaxMs: Type.Integer({ minimum: 1, default: 300_000 }),
-      /** Random spread of a retry delay, as a fraction (0.2 = ±20 %). */
-      retryJitter: Type.Number({ minimum: 0, maximum: 1, default: 0.2 }),
-      /** How long a stopping worker waits for submits in flight, milliseconds. */
-      drainMs: Type.Integer({ minimum: 0, default: 10_000 }),
-      /** How long DLT registry and account look-ups are cached by workers, milliseconds. */
-      registryCacheMs: Type.Integer({ minimum: 0, default: 2000 }),
-      /** How long a message waits for a free carrier window before it is retried, milliseconds. */
-      windowWaitMs: Type.Integer({ minimum: 1, default: 5000 }),
-      /** Messages claimed beyond the carriers' free window, checked and debited ahead of it. */
-      claimAhead: Type.Integer({ minimum: 0, maximum: 5000, default: 100 }),
-      /** Hours a receipt that matched no submitted part is kept; 0 keeps them. */
-      unmatchedReceiptHours: Type.Number({ minimum: 0, default: 24 }),
-      /** How long a submitted message waits for its final receipt, seconds (72 h). */
-      receiptTimeoutSeconds: Type.Integer({ minimum: 1, default: 259_200 }),
-      /** Validity of a message whose request gives none, seconds. */
-      validitySeconds: Type.Integer({ minimum: 1, default: 86_400 }),
-      /** Longest validity a request may ask for, seconds. */
-      maxValiditySeconds: Type.Integer({ minimum: 1, default: 259_200 }),
-      /** How often a worker reads carriers and routes changed by another process, milliseconds. */
-      carrierSyncMs: Type.Integer({ minimum: 100, default: 2000 }),
-      /** Region of numbers written without a country code. */
-      defaultRegion: Type.String({ minLength: 2, maxLength: 2, default: 'IN' }),
-    },
-    { default: {} },
-  ),
-  promotional: Type.Object(
-    {
-      windowStart: { ...Time, default: '10:00' },
-      windowEnd: { ...Time, default: '21:00' },
-      timeZone: Type.String({ default: 'Asia/Kolkata' }),
-      /** Outside the window: wait for it, or fail OUTSIDE_PROMO_WINDOW. */
-      outsideWindow: Type.Union([Type.Literal('wait'), Type.Literal('fail')], { default: 'wait' }),
-    },
-    { default: {} },
-  ),
-  callbacks: Type.Object(
-    {
-      maxAttempts: Type.Integer({ minimum: 1, default: 8 }),
-      /** Per attempt, milliseconds. */
-      timeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
-      retryBaseMs: Type.Integer({ minimum: 1, default: 5000 }),
-      retryMaxMs: Type.Integer({ minimum: 1, default: 3_600_000 }),
-      retryJitter: Type.Number({ minimum: 0, maximum: 1, default: 0.2 }),
-      /** Callbacks POSTed at once at most. */
-      concurrency: Type.Integer({ minimum: 1, default: 32 }),
-      /** Allow callbacks and Passthru URLs to private, loopback and link-local addresses. */
-      allowPrivateAddresses: Type.Boolean({ default: false }),
-      /** Hosts, IPs or CIDRs allowed even when internal, e.g. ["hooks.internal", "10.1.0.0/16"]. */
-      allowList: Type.Array(Type.String(), { default: [] }),
-    },
-    { default: {} },
-  ),
-  api: Type.Object(
-    {
-      /** Largest request body, bytes. */
-      bodyLimitBytes: Type.Integer({ minimum: 1024, default: 1_048_576 }),
-      /** Requests per minute per account; 0 turns the limit off. */
-      rateLimitPerMinute: Type.Integer({ minimum: 0, default: 12_000 }),
-    },
-    { default: {} },
-  ),
-  authThrottle: Type.Object(
-    {
-      /** Failed authentications an address may make in a burst before further ones get 429. */
-      maxFailures: Type.Integer({ minimum: 1, default: 20 }),
-      /** Seconds in which an address's failures are forgotten (maxFailures per windowSeconds). */
-      windowSeconds: Type.Integer({ minimum: 1, default: 60 }),
-      /** How long a refused failure is held before its 429, milliseconds. */
-      penaltyDelayMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
-      /** Addresses tracked at most (memory bound); the least recently failing is forgotten first. */
-      maxAddresses: Type.Integer({ minimum: 1, default: 100_000 }),
-    },
-    { default: {} },
-  ),
-  flows: Type.Object(
-    {
-      /** A call ends after this many applets (loops cannot run forever). */
-      maxSteps: Type.Integer({ minimum: 1, default: 100 }),
-      /** Passthru request timeout, milliseconds. */
-      passthruTimeoutMs: Type.Integer({ minimum: 100, default: 5000 }),
-    },
-    { default: {} },
-  ),
-  sms: Type.Object(
-    {
-      /** Keep grapheme clusters whole across parts; costs a part more on some texts. */
-      splitGraphemes: Type.Boolean({ default: false }),
-    },
-    { default: {} },
-  ),
+  delivery: DeliverySettingsSchema,
+  promotional: PromotionalSettingsSchema,
+  callbacks: CallbackSettingsSchema,
+  api: ApiSettingsSchema,
+  authThrottle: AuthThrottleSettingsSchema,
+  flows: FlowSettingsSchema,
+  sms: SmsSettingsSchema,
   /** Real calls: the SIP endpoint and its media engine (docs/configuration.md, "sip"). */
   sip: SipConfigSchema,
   /** Conversations recorded by Connect (`record: true`) on real calls. */

@@ -95,10 +95,7 @@ async function startSip(
   const media = await startMedia({
     sip: config.sip,
     dataDir: config.dataDir,
-    outboundPolicy: {
-      allowPrivateAddresses: config.callbacks.allowPrivateAddresses,
-      allowList: config.callbacks.allowList,
-    },
+    outboundPolicy: config.callbacks,
     logger: logger.child({ part: 'media' }),
   });
   const start = (port: number) =>
@@ -201,10 +198,7 @@ export async function startServer(
       const fixed: SmppCarrierConfig[] = [];
       if (inForce.carriers.length === 0) {
         simulator = new CarrierSimulator({
-          port: config.simulator.port,
-          systemId: config.simulator.systemId,
-          password: config.simulator.password,
-          receiptDelayMs: config.simulator.receiptDelayMs,
+          ...config.simulator,
           outcomes: {
             delivered: config.simulator.deliveredRatio,
             undelivered: 1 - config.simulator.deliveredRatio,
@@ -243,16 +237,15 @@ export async function startServer(
       clock,
     });
 
+    // Each component gets its section of the validated configuration whole; the `callbacks`
+    // section is also the outbound policy of sendSms's accept-time check and of Passthru.
     const sender = createSender({
       store,
       clock,
       logger,
-      config: {
-        validitySeconds: config.delivery.validitySeconds,
-        maxValiditySeconds: config.delivery.maxValiditySeconds,
-        allowPrivateAddresses: config.callbacks.allowPrivateAddresses,
-        splitGraphemes: config.sms.splitGraphemes,
-      },
+      config: config.delivery,
+      sms: config.sms,
+      outbound: config.callbacks,
     });
 
     // Delivery: the worker registers its receipt handler before the carriers bind, so no
@@ -266,44 +259,16 @@ export async function startServer(
         clock,
         logger: logger.child({ part: 'delivery' }),
         metrics,
-        config: {
-          batchSize: config.delivery.batchSize,
-          leaseMs: config.delivery.leaseMs,
-          pollMs: config.delivery.pollMs,
-          retryBaseMs: config.delivery.retryBaseMs,
-          retryMaxMs: config.delivery.retryMaxMs,
-          retryJitter: config.delivery.retryJitter,
-          drainMs: config.delivery.drainMs,
-          registryCacheMs: config.delivery.registryCacheMs,
-          windowWaitMs: config.delivery.windowWaitMs,
-          claimAhead: config.delivery.claimAhead,
-          unmatchedReceiptMs: config.delivery.unmatchedReceiptHours * 3_600_000,
-          receiptTimeoutMs: config.delivery.receiptTimeoutSeconds * 1000,
-          defaultRegion: config.delivery.defaultRegion,
-          promoWindow: {
-            start: config.promotional.windowStart,
-            end: config.promotional.windowEnd,
-            timeZone: config.promotional.timeZone,
-          },
-          promoOutsideWindow: config.promotional.outsideWindow,
-          splitGraphemes: config.sms.splitGraphemes,
-        },
+        config: config.delivery,
+        promotional: config.promotional,
+        sms: config.sms,
       });
       dispatcher = createCallbackDispatcher({
         store,
         clock,
         logger: logger.child({ part: 'callbacks' }),
         metrics,
-        config: {
-          maxAttempts: config.callbacks.maxAttempts,
-          timeoutMs: config.callbacks.timeoutMs,
-          retryBaseMs: config.callbacks.retryBaseMs,
-          retryMaxMs: config.callbacks.retryMaxMs,
-          retryJitter: config.callbacks.retryJitter,
-          concurrency: config.callbacks.concurrency,
-          allowPrivateAddresses: config.callbacks.allowPrivateAddresses,
-          allowList: config.callbacks.allowList,
-        },
+        config: config.callbacks,
       });
       await worker.start();
       await pool.start();
@@ -337,11 +302,8 @@ export async function startServer(
         store,
         sendSms: (accountSid, request, origin) => sender.handOver(accountSid, request, origin),
         clock,
-        config: {
-          maxSteps: config.flows.maxSteps,
-          passthruTimeoutMs: config.flows.passthruTimeoutMs,
-          allowPrivateAddresses: config.callbacks.allowPrivateAddresses,
-        },
+        config: config.flows,
+        outbound: config.callbacks,
         onError: (error, context) =>
           logger.error({ err: error, ...context }, 'could not save a call log'),
         onCallEnded: ({ flowId }) => metrics.callCompleted(flowId),
@@ -384,10 +346,7 @@ export async function startServer(
         clock,
         metrics,
         loggerInstance: logger.child({ part: 'http' }),
-        config: {
-          bodyLimitBytes: config.api.bodyLimitBytes,
-          rateLimitPerMinute: config.api.rateLimitPerMinute,
-        },
+        config: config.api,
         authenticators,
         authThrottle,
         extraRoutes: [

@@ -201,7 +201,11 @@ export async function startRig(
     await pool.stop();
     await ts.cleanup();
   });
-  const sender = createSender({ store: ts.store, clock, config: { allowPrivateAddresses: true } });
+  const sender = createSender({
+    store: ts.store,
+    clock,
+    outbound: { allowPrivateAddresses: true },
+  });
   const get = async (sid: string) => (await ts.store.messages.getBySid(sid))!;
   return {
     ts,

@@ -11,6 +11,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import pkg from '../../package.json' with { type: 'json' };
 import { createAuthThrottle } from '../auth-throttle.ts';
 import { createMetrics, reportAuthRefusal } from '../metrics.ts';
+import { API_SETTINGS_DEFAULTS } from './config.ts';
 import { createApiKeyAuth, installAuth } from './plugins/auth.ts';
 import { bodyValidators, installBodyParsers } from './plugins/body.ts';
 import { frameworkErrors, installErrorHandling } from './plugins/errors.ts';
@@ -33,10 +34,11 @@ import type { ApiDeps } from './types.ts';
 const MiB = 1024 * 1024;
 
 export const API_DEFAULTS = {
-  bodyLimitBytes: 1 * MiB,
+  bodyLimitBytes: API_SETTINGS_DEFAULTS.bodyLimitBytes,
   bulkBodyLimitBytes: 8 * MiB,
   authCacheTtlMs: 5_000,
   registryCacheTtlMs: 5_000,
+  // Off for an app built without the server (tests, embedding); `callflow serve` passes its `api.rateLimitPerMinute`.
   rateLimitPerMinute: 0,
 } as const;
 

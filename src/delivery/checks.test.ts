@@ -16,7 +16,13 @@ import {
 } from '../store/testing.ts';
 import type { NewMessage, Store } from '../store/types.ts';
 import { createChecks } from './checks.ts';
-import { DEFAULT_DELIVERY_CONFIG, type DeliveryConfig } from './config.ts';
+import {
+  DEFAULT_DELIVERY_CONFIG,
+  DEFAULT_PROMOTIONAL_CONFIG,
+  DEFAULT_SMS_CONFIG,
+  type DeliveryConfig,
+  type PromotionalConfig,
+} from './config.ts';
 
 const OTHER_ENTITY = '1101166000000000002';
 const PROMO_TEMPLATE = TEST_PROMO_TEMPLATE_ID;
@@ -34,10 +40,16 @@ async function registry(store: Store, accountSid: string) {
   });
 }
 
-function setup(t: TestStore, config: Partial<DeliveryConfig> = {}) {
+function setup(
+  t: TestStore,
+  config: Partial<DeliveryConfig> = {},
+  promotional: Partial<PromotionalConfig> = {},
+) {
   const checks = createChecks({
     store: t.store,
     config: { ...DEFAULT_DELIVERY_CONFIG, registryCacheMs: 0, ...config },
+    promotional: { ...DEFAULT_PROMOTIONAL_CONFIG, ...promotional },
+    sms: DEFAULT_SMS_CONFIG,
     now: () => t.clock().getTime(),
   });
   return async (accountSid: string, overrides: Partial<NewMessage>) => {
@@ -276,13 +288,15 @@ describeEachStore('delivery checks', (current) => {
       code: 'OUTSIDE_PROMO_WINDOW',
       detail: 'Promotional messages go out 10:00-21:00 Asia/Kolkata.',
     });
-    const failing = await setup(t, { promoOutsideWindow: 'fail' })(a.sid, promo);
+    const failing = await setup(t, {}, { outsideWindow: 'fail' })(a.sid, promo);
     assert.equal(failing.ok === false && failing.code, 'OUTSIDE_PROMO_WINDOW');
     assert.equal((await setup(t)(a.sid, explicit)).ok, true, 'service messages go out all day');
     assert.equal((await setup(t)(a.sid, {})).ok, true, 'transactional too');
-    const narrow = setup(t, {
-      promoWindow: { start: '09:00', end: '22:00', timeZone: 'Asia/Kolkata' },
-    });
+    const narrow = setup(
+      t,
+      {},
+      { windowStart: '09:00', windowEnd: '22:00', timeZone: 'Asia/Kolkata' },
+    );
     assert.equal((await narrow(a.sid, promo)).ok, true, 'the window is configurable');
   });
 

@@ -26,7 +26,12 @@ import type {
   Store,
   WhitelistEntry,
 } from '../store/types.ts';
-import type { DeliveryConfig } from './config.ts';
+import {
+  type DeliveryConfig,
+  type PromotionalConfig,
+  promoWindowOf,
+  type SmsSettings,
+} from './config.ts';
 import { promoWindowState } from './promo-window.ts';
 
 export type CheckOutcome =
@@ -69,9 +74,12 @@ export interface Checks {
 export function createChecks(deps: {
   store: Store;
   config: DeliveryConfig;
+  promotional: PromotionalConfig;
+  sms: SmsSettings;
   now: () => number;
 }): Checks {
-  const { store, config } = deps;
+  const { store, config, promotional, sms } = deps;
+  const promoWindow = promoWindowOf(promotional);
   const cached = lookupCache(config.registryCacheMs, deps.now);
   const account = (sid: string) =>
     cached<Account | undefined>(`a\n${sid}`, () => store.accounts.get(sid));
@@ -88,7 +96,7 @@ export function createChecks(deps: {
     const recipient = parseRecipient(m.to, config.defaultRegion);
     // A valid number of an unknown type (canReceiveSms false) goes on: the carrier decides.
     if (!recipient.ok) return refuse(recipient.code, recipient.message);
-    const { parts, encoding } = inspectSms(m.body, config);
+    const { parts, encoding } = inspectSms(m.body, sms);
     return { ok: true, to: recipient.e164, parts, encoding, pricePaise: 0 };
   }
 
@@ -187,10 +195,10 @@ export function createChecks(deps: {
       const blocked = await scrub(m, t, number.to, now);
       if (blocked) return blocked;
       if (t.category === 'promotional' || m.smsType === 'promotional') {
-        const w = promoWindowState(now, config.promoWindow);
+        const w = promoWindowState(now, promoWindow);
         if (!w.open) {
-          const detail = `Promotional messages go out ${config.promoWindow.start}-${config.promoWindow.end} ${config.promoWindow.timeZone}.`;
-          if (config.promoOutsideWindow === 'fail') return refuse('OUTSIDE_PROMO_WINDOW', detail);
+          const detail = `Promotional messages go out ${promoWindow.start}-${promoWindow.end} ${promoWindow.timeZone}.`;
+          if (promotional.outsideWindow === 'fail') return refuse('OUTSIDE_PROMO_WINDOW', detail);
           return { ok: 'wait', until: w.opensAt, code: 'OUTSIDE_PROMO_WINDOW', detail };
         }
       }

@@ -1,9 +1,12 @@
 /**
- * Settings of the delivery pipeline, with their defaults and units, and the backoff rule shared
- * by the outbox worker and the callback dispatcher. The keys follow `src/config.ts`
- * (`delivery.*`, `promotional.*`, `callbacks.*`) so the server can pass its sections through.
+ * Settings of the delivery pipeline: the `delivery`, `promotional`, `callbacks` and `sms` sections of the
+ * configuration (src/config.ts composes these schemas, so each default and unit is written once,
+ * here), and the backoff rule shared by the outbox worker and the callback dispatcher. The server
+ * hands each component its section whole.
  */
 
+import { type Static, type TSchema, Type } from 'typebox';
+import Value from 'typebox/value';
 import type { CarrierLogger } from '../carriers/types.ts';
 
 /** pino's shape; the carrier layer uses the same one. */
@@ -16,138 +19,143 @@ export const silentLogger: DeliveryLogger = {
   error() {},
 };
 
-export interface SendConfig {
-  /** Validity of a message when the request gives none, seconds. Default 86,400 (24 h). */
-  validitySeconds: number;
-  /** Longest validity a request may ask for, seconds. Default 259,200 (72 h). */
-  maxValiditySeconds: number;
-  /** Longest body, characters (code points). Default 2,000 (Exotel's limit). */
-  maxBodyCharacters: number;
-  /** Accept callback URLs whose host is a private/loopback IP literal. Default false. */
-  allowPrivateAddresses: boolean;
-  /** IPs or CIDRs accepted even when internal (as callbacks.allowList). Default none. */
-  allowList: string[];
-  /** Keep grapheme clusters whole across parts when counting segments (sms.splitGraphemes). Default false. */
-  splitGraphemes: boolean;
+/** The schema's defaults, as a frozen object. */
+export function defaultsOf<T>(schema: TSchema): Readonly<T> {
+  return Object.freeze(Value.Default(schema, {}) as T);
 }
 
-export const DEFAULT_SEND_CONFIG: Readonly<SendConfig> = Object.freeze({
-  validitySeconds: 86_400,
-  maxValiditySeconds: 259_200,
-  maxBodyCharacters: 2000,
-  allowPrivateAddresses: false,
-  allowList: [],
-  splitGraphemes: false,
-});
+export const DeliverySettingsSchema = Type.Object(
+  {
+    /** Messages claimed per batch. */
+    batchSize: Type.Integer({ minimum: 1, maximum: 5000, default: 200 }),
+    /** How long a claim lasts before another worker may take the message, milliseconds. */
+    leaseMs: Type.Integer({ minimum: 1000, default: 30_000 }),
+    /** Poll interval when no notification arrives, milliseconds. */
+    pollMs: Type.Integer({ minimum: 10, default: 1000 }),
+    /** Exponential backoff for transient carrier trouble, milliseconds. */
+    retryBaseMs: Type.Integer({ minimum: 1, default: 1000 }),
+    retryMaxMs: Type.Integer({ minimum: 1, default: 300_000 }),
+    /** Random spread of a retry delay, as a fraction (0.2 = ±20 %). */
+    retryJitter: Type.Number({ minimum: 0, maximum: 1, default: 0.2 }),
+    /** How long a stopping worker waits for submits in flight, milliseconds. */
+    drainMs: Type.Integer({ minimum: 0, default: 10_000 }),
+    /** How long DLT registry and account look-ups are cached by workers, milliseconds. */
+    registryCacheMs: Type.Integer({ minimum: 0, default: 2000 }),
+    /** How long a message waits for a free carrier window before it is retried, milliseconds. */
+    windowWaitMs: Type.Integer({ minimum: 1, default: 5000 }),
+    /** Messages claimed beyond the carriers' free window, checked and debited ahead of it. */
+    claimAhead: Type.Integer({ minimum: 0, maximum: 5000, default: 100 }),
+    /** Hours a receipt that matched no submitted part is kept; 0 keeps them. */
+    unmatchedReceiptHours: Type.Number({ minimum: 0, default: 24 }),
+    /** How long a submitted message waits for its final receipt, seconds (72 h). */
+    receiptTimeoutSeconds: Type.Integer({ minimum: 1, default: 259_200 }),
+    /** Validity of a message whose request gives none, seconds. */
+    validitySeconds: Type.Integer({ minimum: 1, default: 86_400 }),
+    /** Longest validity a request may ask for, seconds. */
+    maxValiditySeconds: Type.Integer({ minimum: 1, default: 259_200 }),
+    /** How often a worker reads carriers and routes changed by another process, milliseconds. */
+    carrierSyncMs: Type.Integer({ minimum: 100, default: 2000 }),
+    /** Region of numbers written without a country code. */
+    defaultRegion: Type.String({ minLength: 2, maxLength: 2, default: 'IN' }),
+  },
+  { default: {} },
+);
 
-export interface PromoWindow {
-  /** Local opening time, HH:MM. Default 10:00. */
-  start: string;
-  /** Local closing time, HH:MM (exclusive). Default 21:00. */
-  end: string;
-  /** IANA zone of start and end. Default Asia/Kolkata. */
-  timeZone: string;
-}
+const Time = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' });
 
-export interface DeliveryConfig {
-  /** Messages claimed per batch at most. Default 200. */
-  batchSize: number;
-  /** How long a claim lasts, ms; longer than any submit can take. Default 30,000. */
-  leaseMs: number;
-  /** Poll interval when no notification arrives, ms. Default 1,000. */
-  pollMs: number;
-  /** First retry delay after transient carrier trouble, ms; doubles per attempt. Default 1,000. */
-  retryBaseMs: number;
-  /** Longest retry delay, ms. Default 300,000. */
-  retryMaxMs: number;
-  /** Random spread of a retry delay, as a fraction (0.2 = ±20 %). Default 0.2. */
-  retryJitter: number;
-  /** How long stop() waits for submits in flight, ms. Default 10,000. */
-  drainMs: number;
-  /** How long DLT registry and account look-ups are cached, ms. Default 2,000. */
-  registryCacheMs: number;
-  /** How long a message ready to submit waits for a free carrier window before a retry, ms. Default 5,000. */
-  windowWaitMs: number;
-  /**
-   * Messages claimed beyond the carriers' free window, so that the next batch is checked and
-   * debited while the current one is on the wire. Default 100.
-   */
-  claimAhead: number;
-  /**
-   * How long a receipt that matched no recorded part is kept before the worker purges it, ms;
-   * 0 keeps them. Default 86,400,000 (a day).
-   */
-  unmatchedReceiptMs: number;
-  /**
-   * How long a submitted message waits for its final receipt before it ends `undelivered` with
-   * RECEIPT_TIMEOUT, ms. Default 259,200,000 (72 hours, the longest validity carriers keep).
-   */
-  receiptTimeoutMs: number;
-  promoWindow: PromoWindow;
-  /** A promotional message outside the window waits for it, or fails OUTSIDE_PROMO_WINDOW. Default wait. */
-  promoOutsideWindow: 'wait' | 'fail';
-  /** Region for numbers without a country code. Default IN. */
-  defaultRegion: string;
-  /** Keep grapheme clusters whole across parts (sms.splitGraphemes). Default false. */
-  splitGraphemes: boolean;
-}
+export const PromotionalSettingsSchema = Type.Object(
+  {
+    windowStart: { ...Time, default: '10:00' },
+    windowEnd: { ...Time, default: '21:00' },
+    timeZone: Type.String({ default: 'Asia/Kolkata' }),
+    /** Outside the window: wait for it, or fail OUTSIDE_PROMO_WINDOW. */
+    outsideWindow: Type.Union([Type.Literal('wait'), Type.Literal('fail')], { default: 'wait' }),
+  },
+  { default: {} },
+);
 
-export const DEFAULT_DELIVERY_CONFIG: Readonly<DeliveryConfig> = Object.freeze({
-  batchSize: 200,
-  leaseMs: 30_000,
-  pollMs: 1000,
-  retryBaseMs: 1000,
-  retryMaxMs: 300_000,
-  retryJitter: 0.2,
-  drainMs: 10_000,
-  registryCacheMs: 2000,
-  windowWaitMs: 5000,
-  claimAhead: 100,
-  unmatchedReceiptMs: 86_400_000,
-  receiptTimeoutMs: 259_200_000,
-  promoWindow: Object.freeze({ start: '10:00', end: '21:00', timeZone: 'Asia/Kolkata' }),
-  promoOutsideWindow: 'wait',
-  defaultRegion: 'IN',
-  splitGraphemes: false,
-});
+export const CallbackSettingsSchema = Type.Object(
+  {
+    maxAttempts: Type.Integer({ minimum: 1, default: 8 }),
+    /** Per attempt, milliseconds. */
+    timeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
+    retryBaseMs: Type.Integer({ minimum: 1, default: 5000 }),
+    retryMaxMs: Type.Integer({ minimum: 1, default: 3_600_000 }),
+    retryJitter: Type.Number({ minimum: 0, maximum: 1, default: 0.2 }),
+    /** Callbacks POSTed at once at most. */
+    concurrency: Type.Integer({ minimum: 1, default: 32 }),
+    /** Allow callbacks and Passthru URLs to private, loopback and link-local addresses. */
+    allowPrivateAddresses: Type.Boolean({ default: false }),
+    /** Hosts, IPs or CIDRs allowed even when internal, e.g. ["hooks.internal", "10.1.0.0/16"]. */
+    allowList: Type.Array(Type.String(), { default: [] }),
+  },
+  { default: {} },
+);
 
-export interface CallbackConfig {
-  /** Attempts before a callback is given up. Default 8. */
-  maxAttempts: number;
-  /** Per attempt, ms. Default 10,000. */
-  timeoutMs: number;
-  /** First retry delay, ms; doubles per attempt. Default 5,000. */
-  retryBaseMs: number;
-  /** Longest retry delay, ms. Default 3,600,000. */
-  retryMaxMs: number;
-  /** Random spread of a retry delay, as a fraction. Default 0.2. */
-  retryJitter: number;
-  /** Callbacks POSTed at once at most. Default 32. */
-  concurrency: number;
+export const SmsSettingsSchema = Type.Object(
+  {
+    /** Keep grapheme clusters whole across parts; costs a part more on some texts. */
+    splitGraphemes: Type.Boolean({ default: false }),
+  },
+  { default: {} },
+);
+
+/** The `sms` section: how sendSms and the worker count and split parts (inspectSms's options). */
+export type SmsSettings = Static<typeof SmsSettingsSchema>;
+export const DEFAULT_SMS_CONFIG = defaultsOf<SmsSettings>(SmsSettingsSchema);
+
+/** The `delivery` section: the outbox worker's and sendSms's settings. */
+export type DeliveryConfig = Static<typeof DeliverySettingsSchema>;
+export const DEFAULT_DELIVERY_CONFIG = defaultsOf<DeliveryConfig>(DeliverySettingsSchema);
+
+/** The `promotional` section: when promotional messages may go out. */
+export type PromotionalConfig = Static<typeof PromotionalSettingsSchema>;
+export const DEFAULT_PROMOTIONAL_CONFIG = defaultsOf<PromotionalConfig>(PromotionalSettingsSchema);
+
+/**
+ * The `callbacks` section, plus the dispatcher's own timings (not settings of the configuration:
+ * they follow from the section's timeout).
+ */
+export type CallbackConfig = Static<typeof CallbackSettingsSchema> & {
   /** How long a claimed job is ours, ms; must exceed timeoutMs. Default 30,000. */
   leaseMs: number;
   /** Poll interval when no notification arrives, ms. Default 1,000. */
   pollMs: number;
   /** How long stop() waits for POSTs in flight, ms. Default 10,000. */
   drainMs: number;
-  /** POST to private, loopback, link-local and other internal addresses too. Default false. */
-  allowPrivateAddresses: boolean;
-  /** Host names, IPs or CIDRs allowed even when internal, e.g. ["hooks.internal", "10.1.0.0/16"]. */
-  allowList: string[];
-}
-
+};
 export const DEFAULT_CALLBACK_CONFIG: Readonly<CallbackConfig> = Object.freeze({
-  maxAttempts: 8,
-  timeoutMs: 10_000,
-  retryBaseMs: 5000,
-  retryMaxMs: 3_600_000,
-  retryJitter: 0.2,
-  concurrency: 32,
+  ...defaultsOf<Static<typeof CallbackSettingsSchema>>(CallbackSettingsSchema),
   leaseMs: 30_000,
   pollMs: 1000,
   drainMs: 10_000,
-  allowPrivateAddresses: false,
-  allowList: [],
+});
+
+/** What sendSms reads: the validity settings of the `delivery` section and the longest body. */
+export type SendConfig = Pick<DeliveryConfig, 'validitySeconds' | 'maxValiditySeconds'> & {
+  /** Longest body, characters (code points). Default 2,000 (Exotel's limit). */
+  maxBodyCharacters: number;
+};
+export const DEFAULT_SEND_CONFIG: Readonly<SendConfig> = Object.freeze({
+  validitySeconds: DEFAULT_DELIVERY_CONFIG.validitySeconds,
+  maxValiditySeconds: DEFAULT_DELIVERY_CONFIG.maxValiditySeconds,
+  maxBodyCharacters: 2000,
+});
+
+export interface PromoWindow {
+  /** Local opening time, HH:MM. */
+  start: string;
+  /** Local closing time, HH:MM (exclusive). */
+  end: string;
+  /** IANA zone of start and end. */
+  timeZone: string;
+}
+
+/** The window of a `promotional` section. */
+export const promoWindowOf = (p: PromotionalConfig): PromoWindow => ({
+  start: p.windowStart,
+  end: p.windowEnd,
+  timeZone: p.timeZone,
 });
 
 /**

@@ -38,7 +38,7 @@ describeEachStore('sendSms', (current) => {
     const standard = await createSender({ store, clock }).sendSms(a.sid, request({ body }), api);
     assert.ok(standard.ok);
     assert.equal(standard.message.segments, 2);
-    const kept = createSender({ store, clock, config: { splitGraphemes: true } });
+    const kept = createSender({ store, clock, sms: { splitGraphemes: true } });
     assert.equal(kept.splitGraphemes, true);
     const whole = await kept.sendSms(a.sid, request({ body }), api);
     assert.ok(whole.ok);
@@ -202,10 +202,26 @@ describeEachStore('sendSms', (current) => {
     assert.equal(await store.messages.getBySid(unknown.sid), undefined);
   });
 
+  it('accepts a status callback on an allow-listed internal address, and only that one', async () => {
+    const { store } = current();
+    const a = await createTestAccount(store);
+    const sender = createSender({ store, outbound: { allowList: ['10.1.0.0/16', '127.0.0.1'] } });
+    for (const url of ['http://10.1.2.3/cb', 'http://127.0.0.1:8080/cb']) {
+      const result = await sender.sendSms(a.sid, request({ statusCallback: url }), api);
+      assert.equal(result.ok, true, url);
+    }
+    const refused = await sender.sendSms(
+      a.sid,
+      request({ statusCallback: 'http://10.2.0.1/cb' }),
+      api,
+    );
+    assert.equal(!refused.ok && refused.code, 'CALLBACK_URL_BLOCKED');
+  });
+
   it('refuses a NUL in any field it stores, on every store, before writing', async () => {
     const { store } = current();
     const a = await createTestAccount(store);
-    const sender = createSender({ store, config: { allowPrivateAddresses: true } });
+    const sender = createSender({ store, outbound: { allowPrivateAddresses: true } });
     const cases: [Partial<SmsRequest>, string, string][] = [
       [{ to: '+9198765\u000043210' }, 'INVALID_NUMBER', 'to'],
       [{ customField: 'order\u00007' }, 'INVALID_TEXT', 'customField'],

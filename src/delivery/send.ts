@@ -12,12 +12,14 @@ import { inspectSms, parseRecipient } from '../sms/index.ts';
 import type { Message, Origin, SmsType, Store } from '../store/types.ts';
 import {
   DEFAULT_SEND_CONFIG,
+  DEFAULT_SMS_CONFIG,
   type DeliveryLogger,
   type SendConfig,
+  type SmsSettings,
   silentLogger,
 } from './config.ts';
 import { newMessageSid } from './message-id.ts';
-import { checkOutboundUrl } from './ssrf.ts';
+import { checkOutboundUrl, type OutboundPolicy } from './ssrf.ts';
 
 export interface SmsRequest {
   /** Recipient; E.164 or a national number (default region IN). */
@@ -116,10 +118,20 @@ function codePoints(text: string, stopAfter: number): number {
 export function createSender(deps: {
   store: Store;
   clock?: () => Date;
+  /** The `delivery` section of the configuration (its validity settings are read). */
   config?: Partial<SendConfig>;
+  /**
+   * Which internal addresses a status callback may name: the `callbacks` section of the
+   * configuration (allowPrivateAddresses, allowList), as the dispatcher applies it. Default: none.
+   */
+  outbound?: OutboundPolicy;
+  /** The `sms` section of the configuration: how parts are counted. */
+  sms?: Partial<SmsSettings>;
   logger?: DeliveryLogger;
 }): Sender {
   const config = { ...DEFAULT_SEND_CONFIG, ...deps.config };
+  const outbound = deps.outbound ?? {};
+  const sms: SmsSettings = { ...DEFAULT_SMS_CONFIG, ...deps.sms };
   if (config.validitySeconds > config.maxValiditySeconds) {
     throw new RangeError('the default validitySeconds must not exceed maxValiditySeconds');
   }
@@ -150,7 +162,7 @@ export function createSender(deps: {
       );
     }
     // Throws INVALID_TEXT for a lone surrogate or a NUL.
-    const { encoding, segments } = inspectSms(r.body, config);
+    const { encoding, segments } = inspectSms(r.body, sms);
     const dltEntityId = requireString(r.dltEntityId, 'dltEntityId');
     if (validateEntityId(dltEntityId)) {
       refuse('INVALID_ENTITY_ID', 'dltEntityId', 'A DLT entity ID is 12 to 19 digits.');
@@ -166,7 +178,7 @@ export function createSender(deps: {
     const statusCallback = optionalString(r.statusCallback, 'statusCallback', MAX_URL) || null;
     if (statusCallback !== null) {
       try {
-        checkOutboundUrl(statusCallback, config);
+        checkOutboundUrl(statusCallback, outbound);
       } catch (error) {
         refuse('CALLBACK_URL_BLOCKED', 'statusCallback', (error as Error).message);
       }
@@ -286,7 +298,7 @@ export function createSender(deps: {
   }
 
   return {
-    splitGraphemes: config.splitGraphemes,
+    splitGraphemes: sms.splitGraphemes,
 
     async sendSms(accountSid, request, origin) {
       let row: ReturnType<typeof compose>;

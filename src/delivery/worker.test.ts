@@ -26,7 +26,7 @@ import {
   type TestStore,
 } from '../store/testing.ts';
 import type { Message, Store } from '../store/types.ts';
-import type { DeliveryConfig } from './config.ts';
+import type { DeliveryConfig, PromotionalConfig } from './config.ts';
 import { createSender, type SmsRequest } from './send.ts';
 import { createDeliveryWorker } from './worker.ts';
 
@@ -96,6 +96,7 @@ async function setup(
   opts: {
     balancePaise?: number;
     config?: Partial<DeliveryConfig>;
+    promotional?: Partial<PromotionalConfig>;
     store?: Store;
     carrier?: FakeCarrier;
   } = {},
@@ -109,11 +110,12 @@ async function setup(
     carriers: [carrier],
     clock: t.clock,
     config: { registryCacheMs: 0, retryJitter: 0, pollMs: 20, ...opts.config },
+    ...(opts.promotional !== undefined && { promotional: opts.promotional }),
   });
   const sender = createSender({
     store: t.store,
     clock: t.clock,
-    config: { allowPrivateAddresses: true },
+    outbound: { allowPrivateAddresses: true },
   });
   const send = async (overrides: Partial<SmsRequest> = {}): Promise<Message> => {
     const result = await sender.sendSms(
@@ -269,7 +271,7 @@ describeEachStore('delivery worker', (current) => {
       store: t.store,
       carriers: [carrier],
       clock: t.clock,
-      config: { promoOutsideWindow: 'fail' },
+      promotional: { outsideWindow: 'fail' },
     });
     const refused = await send(promo);
     await failing.runOnce();
@@ -413,7 +415,7 @@ describeEachStore('delivery worker', (current) => {
   it('ends a message whose final receipt never came (RECEIPT_TIMEOUT); a late receipt still settles it', async () => {
     const t = current();
     const { account, carrier, worker, send, get } = await setup(t, {
-      config: { receiptTimeoutMs: 60_000 },
+      config: { receiptTimeoutSeconds: 60 },
     });
     const started = t.clock();
     const answered = await send({ statusCallback: 'http://127.0.0.1:1/a' });
@@ -479,7 +481,7 @@ describeEachStore('delivery worker', (current) => {
 
   it('a running worker ends messages past the receipt timeout by itself', async () => {
     const t = current();
-    const { worker, send, get } = await setup(t, { config: { receiptTimeoutMs: 2_000 } });
+    const { worker, send, get } = await setup(t, { config: { receiptTimeoutSeconds: 2 } });
     const m = await send();
     assert.equal(await worker.runOnce(), 1);
     assert.equal((await get(m.sid)).status, 'submitted');
@@ -495,7 +497,9 @@ describeEachStore('delivery worker', (current) => {
 
   it('purges receipts that matched no submitted part once they are older than configured', async () => {
     const t = current();
-    const { worker, carrier } = await setup(t, { config: { unmatchedReceiptMs: 60_000 } });
+    const { worker, carrier } = await setup(t, {
+      config: { unmatchedReceiptHours: 60_000 / 3_600_000 },
+    });
     await worker.runOnce(); // registers the receipt handler
     await carrier.receipt('nobody-1', 'DELIVERED', undefined, t.clock());
     assert.equal(await worker.purgeUnmatchedReceipts(), 0, 'too young');
@@ -507,7 +511,7 @@ describeEachStore('delivery worker', (current) => {
       store: t.store,
       carriers: [],
       clock: t.clock,
-      config: { unmatchedReceiptMs: 0 },
+      config: { unmatchedReceiptHours: 0 },
     });
     assert.equal(await keeper.purgeUnmatchedReceipts(), 0, '0 keeps them');
     assert.equal(await worker.purgeUnmatchedReceipts(), 1);

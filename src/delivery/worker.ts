@@ -35,8 +35,13 @@ import { createChecks } from './checks.ts';
 import {
   backoffMs,
   DEFAULT_DELIVERY_CONFIG,
+  DEFAULT_PROMOTIONAL_CONFIG,
+  DEFAULT_SMS_CONFIG,
   type DeliveryConfig,
   type DeliveryLogger,
+  type PromotionalConfig,
+  promoWindowOf,
+  type SmsSettings,
   silentLogger,
 } from './config.ts';
 import { validatePromoWindow } from './promo-window.ts';
@@ -65,12 +70,12 @@ export interface DeliveryWorker {
   /** One claim and everything it claimed, to the end (tests). Returns how many were claimed. */
   runOnce(): Promise<number>;
   /**
-   * Deletes the receipts older than `unmatchedReceiptMs` that matched no recorded part; start()
+   * Deletes the receipts older than `unmatchedReceiptHours` that matched no recorded part; start()
    * runs it at once and then every hour. Returns how many were deleted.
    */
   purgeUnmatchedReceipts(): Promise<number>;
   /**
-   * Ends the messages submitted more than `receiptTimeoutMs` ago whose final receipt never came
+   * Ends the messages submitted more than `receiptTimeoutSeconds` ago whose final receipt never came
    * (`undelivered`, RECEIPT_TIMEOUT) and wakes the callback dispatchers for them; start() runs it
    * at once and then every minute (sooner for a short timeout). Returns how many it ended.
    */
@@ -83,7 +88,12 @@ export function createDeliveryWorker(deps: {
   /** A fixed list (every carrier, failover in order), or a pool managed while running. */
   carriers: Carrier[] | CarrierSource;
   clock?: () => Date;
+  /** The `delivery` section of the configuration; defaults in config.ts. */
   config?: Partial<DeliveryConfig>;
+  /** The `promotional` section of the configuration. */
+  promotional?: Partial<PromotionalConfig>;
+  /** The `sms` section of the configuration: how parts are counted. */
+  sms?: Partial<SmsSettings>;
   logger?: DeliveryLogger;
   /** For tests: the random source of the retry jitter. */
   random?: () => number;
@@ -91,7 +101,8 @@ export function createDeliveryWorker(deps: {
   metrics?: Pick<Metrics, 'submitted' | 'receiptLatency' | 'delivery'>;
 }): DeliveryWorker {
   const config: DeliveryConfig = { ...DEFAULT_DELIVERY_CONFIG, ...deps.config };
-  validatePromoWindow(config.promoWindow);
+  const promotional: PromotionalConfig = { ...DEFAULT_PROMOTIONAL_CONFIG, ...deps.promotional };
+  validatePromoWindow(promoWindowOf(promotional));
   const { store } = deps;
   const source = Array.isArray(deps.carriers) ? staticCarriers(deps.carriers) : deps.carriers;
   const carriers = () => source.active();
@@ -99,7 +110,13 @@ export function createDeliveryWorker(deps: {
   const logger = deps.logger ?? silentLogger;
   const random = deps.random ?? Math.random;
   const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const checks = createChecks({ store, config, now: () => clock().getTime() });
+  const checks = createChecks({
+    store,
+    config,
+    promotional,
+    sms: { ...DEFAULT_SMS_CONFIG, ...deps.sms },
+    now: () => clock().getTime(),
+  });
   const stats: DeliveryWorkerStats = {
     claimed: 0,
     submitted: 0,
@@ -518,8 +535,8 @@ export function createDeliveryWorker(deps: {
   }
 
   async function purgeUnmatchedReceipts(): Promise<number> {
-    if (config.unmatchedReceiptMs <= 0) return 0;
-    const before = new Date(clock().getTime() - config.unmatchedReceiptMs);
+    if (config.unmatchedReceiptHours <= 0) return 0;
+    const before = new Date(clock().getTime() - config.unmatchedReceiptHours * 3_600_000);
     let purged = 0;
     // In slices, so that a large backlog never holds the write lock for long.
     for (;;) {
@@ -532,8 +549,8 @@ export function createDeliveryWorker(deps: {
   }
 
   async function endAwaitingReceipts(): Promise<number> {
-    const before = new Date(clock().getTime() - config.receiptTimeoutMs);
-    const detail = RECEIPT_TIMEOUT_DETAIL(Math.round(config.receiptTimeoutMs / 1000));
+    const before = new Date(clock().getTime() - config.receiptTimeoutSeconds * 1000);
+    const detail = RECEIPT_TIMEOUT_DETAIL(config.receiptTimeoutSeconds);
     let ended = 0;
     // One message with a callback is enough to wake the dispatchers for all of them.
     let withCallback: Message | undefined;
@@ -581,7 +598,7 @@ export function createDeliveryWorker(deps: {
       endAwaitingInBackground();
       receiptTimer ??= setInterval(
         endAwaitingInBackground,
-        Math.min(60_000, Math.max(1000, config.receiptTimeoutMs / 4)),
+        Math.min(60_000, Math.max(1000, (config.receiptTimeoutSeconds * 1000) / 4)),
       ).unref();
     },
     async stop() {

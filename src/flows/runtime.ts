@@ -17,6 +17,7 @@
 import { CallflowError, isReasonCode } from '../errors.ts';
 import { CallEnded, CallerHangup, type Telephony } from '../telephony/types.ts';
 import { newCallSid } from './call-sid.ts';
+import { DEFAULT_MAX_STEPS, DEFAULT_PASSTHRU_TIMEOUT_MS } from './config.ts';
 import { type AnyAppletDefinition, appletDefinition, configValidator } from './registry.ts';
 import type {
   AppletContext,
@@ -61,9 +62,7 @@ export interface CallLog {
   sms: SmsLogEntry[];
 }
 
-export const DEFAULT_MAX_STEPS = 100;
 export const DEFAULT_TIME_ZONE = 'Asia/Kolkata';
-export const DEFAULT_PASSTHRU_TIMEOUT_MS = 5000;
 
 export interface CallSessionOptions {
   flow: FlowDocument;

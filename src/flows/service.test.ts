@@ -65,7 +65,7 @@ describe('flow service', () => {
       store: t.store,
       sendSms: (sid, request, origin) => sender.handOver(sid, request, origin),
       clock: t.clock,
-      config: { allowPrivateAddresses: true },
+      outbound: { allowPrivateAddresses: true },
     });
   });
   afterEach(async () => {

@@ -5,6 +5,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import type { OutboundPolicy } from '../delivery/ssrf.ts';
 import { CallflowError } from '../errors.ts';
 import type { CallFilter } from '../store/flow-types.ts';
 import type {
@@ -20,16 +21,10 @@ import type {
 } from '../store/types.ts';
 import type { CallerScript } from '../telephony/script.ts';
 import type { Telephony } from '../telephony/types.ts';
+import { DEFAULT_MAX_STEPS, DEFAULT_PASSTHRU_TIMEOUT_MS, type FlowSettings } from './config.ts';
 import { createGuardedFetch } from './guarded-fetch.ts';
 import { appletDefinition } from './registry.ts';
-import {
-  type CallLog,
-  CallSession,
-  DEFAULT_MAX_STEPS,
-  DEFAULT_PASSTHRU_TIMEOUT_MS,
-  DEFAULT_TIME_ZONE,
-  newCallSid,
-} from './runtime.ts';
+import { type CallLog, CallSession, DEFAULT_TIME_ZONE, newCallSid } from './runtime.ts';
 import { type SimulateOptions, simulateCall } from './simulate.ts';
 import type { FetchGuarded, FlowDocument, FlowSmsRequest, SmsHandover } from './types.ts';
 import { type FlowValidation, type TemplateLookup, validateFlow } from './validate.ts';
@@ -41,23 +36,20 @@ export type AccountSendSms = (
   origin: Origin,
 ) => SmsHandover;
 
-export interface FlowServiceConfig {
-  /** A call ends after this many applets. Default 100. */
-  maxSteps?: number;
-  /** Passthru timeout when the applet sets none, milliseconds. Default 5000. */
-  passthruTimeoutMs?: number;
-  /** Let Passthru reach private, loopback and link-local addresses (tests, private deployments). */
-  allowPrivateAddresses?: boolean;
-}
-
 export interface FlowServiceDeps {
   store: Store;
   sendSms: AccountSendSms;
-  /** Default: the SSRF-guarded fetch with `config.allowPrivateAddresses`. */
+  /** Default: the SSRF-guarded fetch with the `outbound` policy. */
   fetchGuarded?: FetchGuarded;
+  /**
+   * Which internal addresses Passthru may reach: the `callbacks` section of the configuration
+   * (allowPrivateAddresses, allowList), the same policy as status callbacks. Default: none.
+   */
+  outbound?: OutboundPolicy;
   /** Wall-clock time for records. Default `() => new Date()`. */
   clock?: () => Date;
-  config?: FlowServiceConfig;
+  /** The `flows` section of the configuration; defaults in flows/config.ts. */
+  config?: Partial<FlowSettings>;
   /** Told when a call's log could not be saved. */
   onError?: (error: unknown, context: { callSid: string }) => void;
   /** Told when a call has ended and its log is saved (metrics). */
@@ -156,9 +148,7 @@ export function createFlowService(deps: FlowServiceDeps): FlowService {
   const { store } = deps;
   const clock = deps.clock ?? (() => new Date());
   const config = deps.config ?? {};
-  const fetchGuarded =
-    deps.fetchGuarded ??
-    createGuardedFetch({ allowPrivateAddresses: config.allowPrivateAddresses ?? false });
+  const fetchGuarded = deps.fetchGuarded ?? createGuardedFetch(deps.outbound ?? {});
   const running = new Set<Promise<unknown>>();
 
   /** The account's templates used by the document's SMS applets, for the validator's DLT check. */
