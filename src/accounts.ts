@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { issueApiKey } from './api/plugins/auth.ts';
 import { CallflowError } from './errors.ts';
+import { paiseToRupees, parsePaise } from './money.ts';
 import type { Account, Rates, Store } from './store/types.ts';
 
 /** Paise per segment, per SMS type, for accounts created without rates. */
@@ -14,22 +15,17 @@ export const DEFAULT_RATES: Rates = { transactional: 20, service: 20, promotiona
 /** Rupees (a decimal string or number with at most two places) to integer paise. */
 export function rupeesToPaise(rupees: string | number): number {
   const text = String(rupees).trim();
-  if (!/^-?\d+(\.\d{1,2})?$/.test(text)) {
+  const paise = parsePaise(text);
+  if (paise === null) {
     throw new CallflowError(
       'VALIDATION_FAILED',
       `'${text}' is not an amount in rupees (e.g. 500 or 12.50)`,
     );
   }
-  const [whole, fraction = ''] = text.replace('-', '').split('.');
-  const paise = Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
-  return text.startsWith('-') ? -paise : paise;
+  return paise;
 }
 
-export function paiseToRupees(paise: number): string {
-  const sign = paise < 0 ? '-' : '';
-  const abs = Math.abs(paise);
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
-}
+export { paiseToRupees };
 
 /** An account SID: the name's letters and digits, then 6 random hex characters. */
 export function newAccountSid(name: string): string {

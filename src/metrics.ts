@@ -15,7 +15,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuthRefusal, AuthSurface } from './auth-throttle.ts';
 import type { CarrierStatus } from './carriers/types.ts';
-import type { MessageStatus, Store } from './store/types.ts';
+import { MESSAGE_STATUSES, type MessageStatus, type Store } from './store/types.ts';
 
 export interface MetricsSource {
   store: Store;
@@ -42,14 +42,6 @@ export interface Metrics {
   scrape(): Promise<{ contentType: string; body: string }>;
 }
 
-const STATUSES: MessageStatus[] = [
-  'queued',
-  'sending',
-  'submitted',
-  'delivered',
-  'undelivered',
-  'failed',
-];
 const CARRIER_STATES = ['connecting', 'bound', 'disconnected', 'closed'] as const;
 
 /** Receipt latency buckets, seconds: most receipts come within seconds, some after hours. */
@@ -91,7 +83,7 @@ export function createMetrics(source: MetricsSource): Metrics {
     registers: [registry],
     collect() {
       this.reset();
-      if (stats) for (const s of STATUSES) this.set({ status: s }, stats.byStatus[s]);
+      if (stats) for (const s of MESSAGE_STATUSES) this.set({ status: s }, stats.byStatus[s]);
     },
   });
   new Gauge({

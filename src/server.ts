@@ -23,6 +23,7 @@ import { createAdminAuth } from './api/plugins/admin.ts';
 import { loadSessionSecret } from './api/plugins/session.ts';
 import { adminRoutes } from './api/routes/carriers.ts';
 import { flowRoutes } from './api/routes/flows.ts';
+import { healthRoutes } from './api/routes/health.ts';
 import { metricsRoutes } from './api/routes/metrics.ts';
 import { webAppDeps } from './api/routes/web.ts';
 import type { Authenticator, SipReadiness } from './api/types.ts';
@@ -366,22 +367,7 @@ export async function startServer(
       const ops: FastifyInstance = Fastify({
         loggerInstance: logger.child({ part: 'http' }) as FastifyBaseLogger,
       });
-      ops.get('/healthz', async () => ({ status: 'ok' }));
-      ops.get('/readyz', async (_request, reply) => {
-        let storeOk = true;
-        try {
-          await store.ping();
-        } catch {
-          storeOk = false;
-        }
-        const report = await readiness();
-        const ready = storeOk && report.ready;
-        return reply.status(ready ? 200 : 503).send({
-          ready,
-          store: { ok: storeOk, dialect: store.dialect },
-          carriers: report.carriers,
-        });
-      });
+      await ops.register(healthRoutes, { store, readiness });
       await ops.register(metricsRoutes(metrics));
       await ops.listen({ port: config.port, host: config.host });
       url = listeningUrl(ops);

@@ -13,8 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/api/app.ts';
-import { exotelStatusMarkdown } from '../src/api/exotel/status.ts';
 import { issueApiKey } from '../src/api/plugins/auth.ts';
+import { exotelStatusMarkdown } from '../src/delivery/exotel-status.ts';
 import { createSender } from '../src/delivery/send.ts';
 import { createTestAccount, openTestStore, type TestStore } from '../src/store/testing.ts';
 

@@ -10,14 +10,9 @@
  * other processes are seen within the TTL.
  */
 
-import {
-  categoryAllows,
-  headerAllows,
-  validateEntityId,
-  validateTemplateId,
-} from '../dlt/index.ts';
+import { checkRecipient, idProblem } from '../delivery/request-rules.ts';
+import { checkRegistry } from '../dlt/index.ts';
 import type { ReasonCode } from '../errors.ts';
-import { parseRecipient } from '../sms/index.ts';
 import type {
   DltEntityRecord,
   DltHeaderRecord,
@@ -79,7 +74,7 @@ export interface PrecheckInput {
   senderId: string;
   dltEntityId: string;
   dltTemplateId: string;
-  smsType?: SmsType;
+  smsType?: SmsType | undefined;
 }
 
 export interface PrecheckRefusal {
@@ -89,94 +84,28 @@ export interface PrecheckRefusal {
   field: string;
 }
 
-const refuse = (code: ReasonCode, field: string, message: string): PrecheckResult => ({
-  ok: false,
-  code,
-  field,
-  message,
-});
-
-/** The SMS type a template's category carries, for a request that names none. */
-export function smsTypeOf(category: DltTemplateRecord['category']): SmsType {
-  if (category === 'promotional') return 'promotional';
-  if (category === 'transactional') return 'transactional';
-  return 'service';
-}
-
 export type PrecheckResult =
   | { ok: true; template: DltTemplateRecord }
   | ({ ok: false } & PrecheckRefusal);
 
-/** The template when nothing certain to fail was found; otherwise the first refusal. */
+/**
+ * The template when nothing certain to fail was found; otherwise the first refusal. The rules are
+ * the worker's (request-rules.ts, dlt/registry-rules.ts), without the states that may change
+ * before it runs.
+ */
 export async function precheckSms(
   registry: RegistryCache,
   accountSid: string,
   input: PrecheckInput,
 ): Promise<PrecheckResult> {
-  const recipient = parseRecipient(input.to);
-  if (!recipient.ok) return refuse(recipient.code, 'to', recipient.message);
-
-  if (validateEntityId(input.dltEntityId) !== null) {
-    return refuse('INVALID_ENTITY_ID', 'dltEntityId', 'dltEntityId must be 12 to 19 digits.');
-  }
-  if (validateTemplateId(input.dltTemplateId) !== null) {
-    return refuse('INVALID_TEMPLATE_ID', 'dltTemplateId', 'dltTemplateId must be 12 to 19 digits.');
-  }
-
-  const [entity, template, header] = await Promise.all([
+  const recipient = checkRecipient(input.to);
+  if (!recipient.ok) return { ok: false, ...recipient.problem };
+  const malformed = idProblem(input);
+  if (malformed !== null) return { ok: false, ...malformed };
+  const [entity, header, template] = await Promise.all([
     registry.entity(accountSid, input.dltEntityId),
-    registry.template(accountSid, input.dltTemplateId),
     registry.header(accountSid, input.dltEntityId, input.senderId),
+    registry.template(accountSid, input.dltTemplateId),
   ]);
-  if (entity === undefined) {
-    return refuse(
-      'DLT_ENTITY_NOT_FOUND',
-      'dltEntityId',
-      `Entity ${input.dltEntityId} is not registered.`,
-    );
-  }
-  if (template === undefined) {
-    return refuse(
-      'DLT_TEMPLATE_NOT_FOUND',
-      'dltTemplateId',
-      `Template ${input.dltTemplateId} is not registered.`,
-    );
-  }
-  if (template.entityId !== entity.entityId) {
-    return refuse(
-      'DLT_TEMPLATE_ENTITY_MISMATCH',
-      'dltTemplateId',
-      `Template ${template.templateId} belongs to entity ${template.entityId}, not ${entity.entityId}.`,
-    );
-  }
-  if (header === undefined) {
-    return refuse(
-      'DLT_HEADER_NOT_FOUND',
-      'senderId',
-      `Sender ID ${input.senderId} is not registered to entity ${entity.entityId} (headers are case-sensitive).`,
-    );
-  }
-  if (template.senderIds.length > 0 && !template.senderIds.includes(input.senderId)) {
-    return refuse(
-      'DLT_HEADER_NOT_LINKED',
-      'senderId',
-      `Template ${template.templateId} is linked to ${template.senderIds.join(', ')}, not ${input.senderId}.`,
-    );
-  }
-  const smsType = input.smsType ?? smsTypeOf(template.category);
-  if (!headerAllows(header.smsType, smsType)) {
-    return refuse(
-      'DLT_HEADER_TYPE_MISMATCH',
-      'senderId',
-      `Sender ID ${header.senderId} is registered for promotional SMS, not ${smsType}.`,
-    );
-  }
-  if (input.smsType !== undefined && !categoryAllows(template.category, input.smsType)) {
-    return refuse(
-      'DLT_CATEGORY_MISMATCH',
-      'smsType',
-      `A ${template.category} template cannot be sent as ${input.smsType}.`,
-    );
-  }
-  return { ok: true, template };
+  return checkRegistry(input, { entity, header, template }, { states: false });
 }

@@ -6,6 +6,7 @@
 
 import { type TSchema, type TUnsafe, Type } from 'typebox';
 import { REASON_CODES } from '../errors.ts';
+import { SMS_TYPES } from '../store/types.ts';
 
 export function StringEnum<const T extends readonly string[]>(
   values: T,
@@ -22,17 +23,9 @@ export function NullableInteger(options: Record<string, unknown> = {}): TUnsafe<
   return Type.Unsafe<number | null>({ type: ['integer', 'null'], ...options });
 }
 
-export const SMS_TYPES = ['transactional', 'service', 'promotional'] as const;
-export const SmsTypeSchema = StringEnum(SMS_TYPES, { description: 'DLT SMS type' });
+export { MESSAGE_STATUSES, SMS_TYPES } from '../store/types.ts';
 
-export const MESSAGE_STATUSES = [
-  'queued',
-  'sending',
-  'submitted',
-  'delivered',
-  'undelivered',
-  'failed',
-] as const;
+export const SmsTypeSchema = StringEnum(SMS_TYPES, { description: 'DLT SMS type' });
 
 export const Timestamp = Type.String({ format: 'date-time' });
 export const NullableTimestamp = NullableString({ format: 'date-time' });

@@ -6,7 +6,9 @@
 
 import { type Static, Type } from 'typebox';
 import type { Sender, SendResult, SmsRequest } from '../delivery/send.ts';
-import { type PrecheckRefusal, precheckSms, type RegistryCache, smsTypeOf } from './prechecks.ts';
+import { SENDER_ID_MAX_LENGTH, smsTypeOf } from '../dlt/index.ts';
+import type { DltTemplateRecord, Origin } from '../store/types.ts';
+import { type PrecheckRefusal, precheckSms, type RegistryCache } from './prechecks.ts';
 import { NullableString, SMS_TYPES, StringEnum } from './schemas.ts';
 
 export const SmsRequestBody = Type.Object(
@@ -17,12 +19,16 @@ export const SmsRequestBody = Type.Object(
       description: 'Recipient: E.164 (+919812345678) or an Indian national number',
     }),
     senderId: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 16, description: 'DLT header, e.g. ACMECO' }),
+      Type.String({
+        minLength: 1,
+        maxLength: SENDER_ID_MAX_LENGTH,
+        description: 'DLT header, e.g. ACMECO',
+      }),
     ),
     from: Type.Optional(
       Type.String({
         minLength: 1,
-        maxLength: 16,
+        maxLength: SENDER_ID_MAX_LENGTH,
         description: 'Alias of senderId (Exotel naming)',
       }),
     ),
@@ -91,7 +97,7 @@ export function toSmsRequest(
   return { ok: true, request };
 }
 
-/** Pre-checks, then sendSms. Never throws for a refusal; store outages propagate. */
+/** An API body through the pre-checks to sendSms. Never throws for a refusal; store outages propagate. */
 export async function acceptSms(
   deps: { sender: Sender; registry: RegistryCache },
   accountSid: string,
@@ -100,11 +106,27 @@ export async function acceptSms(
 ): Promise<SendResult> {
   const mapped = toSmsRequest(body, idempotencyKey);
   if (!mapped.ok) return refusalResult(mapped.refusal);
-  const request = mapped.request;
+  return acceptRequest(deps, accountSid, mapped.request, { kind: 'api' });
+}
+
+/**
+ * The one accept path of both APIs: the pre-checks, the SMS type of the template when the request
+ * names none, then sendSms. `templateFits` adds a caller's own rule on the template (the Exotel
+ * API's SmsType).
+ */
+export async function acceptRequest(
+  deps: { sender: Sender; registry: RegistryCache },
+  accountSid: string,
+  request: SmsRequest,
+  origin: Origin,
+  templateFits?: (template: DltTemplateRecord) => PrecheckRefusal | null,
+): Promise<SendResult> {
   const checked = await precheckSms(deps.registry, accountSid, request);
   if (!checked.ok) return refusalResult(checked);
-  request.smsType ??= smsTypeOf(checked.template.category);
-  return deps.sender.sendSms(accountSid, request, { kind: 'api' });
+  const misfit = templateFits?.(checked.template) ?? null;
+  if (misfit !== null) return refusalResult(misfit);
+  const smsType = request.smsType ?? smsTypeOf(checked.template.category);
+  return deps.sender.sendSms(accountSid, { ...request, smsType }, origin);
 }
 
 function refusalResult(r: PrecheckRefusal): SendResult {

@@ -19,12 +19,16 @@ import { smsCsv, smsJson } from '../reports/sms-csv.ts';
 import { type SmsSummary, smsSummary, summaryPeriod } from '../reports/summary.ts';
 import { normalizeNumber } from '../sms/index.ts';
 import { SUMMARY_GROUPS } from '../store/summary.ts';
-import type { MessageFilter, MessageStatus, SmsType, SummaryGroup } from '../store/types.ts';
+import {
+  MESSAGE_STATUSES,
+  type MessageFilter,
+  type MessageStatus,
+  SMS_TYPES,
+  type SmsType,
+  type SummaryGroup,
+} from '../store/types.ts';
 import { createProgress, withStore } from './import.ts';
 import { parse, UsageError } from './usage.ts';
-
-const STATUSES = ['queued', 'sending', 'submitted', 'delivered', 'undelivered', 'failed'];
-const SMS_TYPES = ['transactional', 'service', 'promotional'];
 
 function date(flag: string, value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
@@ -111,7 +115,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const since = date('--since', values.since);
   const until = date('--until', values.until);
   const filter: MessageFilter = {};
-  const status = oneOf<MessageStatus>('--status', values.status, STATUSES);
+  const status = oneOf<MessageStatus>('--status', values.status, MESSAGE_STATUSES);
   if (status) filter.status = status;
   if (values.to !== undefined) {
     const to = normalizeNumber(values.to);

@@ -18,36 +18,13 @@
  */
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { type ExotelStatus, REASONS, type ReasonDefinition } from '../errors.ts';
+import { REASONS } from '../errors.ts';
+import { paiseToRupees } from '../money.ts';
 import type { Account, Message } from '../store/types.ts';
+import { exotelStatusOf } from './exotel-status.ts';
 
 export const SIGNATURE_HEADER = 'x-callflow-signature';
 export const TIMESTAMP_HEADER = 'x-callflow-timestamp';
-
-/** Paise as rupees with two decimals, without floating point. */
-export function rupees(paise: number): string {
-  const sign = paise < 0 ? '-' : '';
-  const abs = Math.abs(paise);
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
-}
-
-const DELIVERED: ExotelStatus = {
-  status: 'sent',
-  detailedStatusCode: 20005,
-  detailedStatus: 'DELIVERED_TO_HANDSET',
-};
-const UNKNOWN: ExotelStatus = {
-  status: 'failed',
-  detailedStatusCode: 24990,
-  detailedStatus: 'Unknown error',
-};
-
-/** What the Exotel-compatible API reports for a message in a final status. */
-export function exotelStatus(m: Message): ExotelStatus {
-  if (m.status === 'delivered') return DELIVERED;
-  const def: ReasonDefinition | undefined = m.reasonCode ? REASONS[m.reasonCode] : undefined;
-  return def?.exotel ?? UNKNOWN;
-}
 
 function exotelDate(at: Date | null, timeZone: string): string {
   if (!at) return '';
@@ -62,7 +39,7 @@ export function callbackBody(
   sentAt: Date,
 ): { contentType: string; body: string } {
   if (format === 'exotel') {
-    const s = exotelStatus(m);
+    const s = exotelStatusOf(m);
     const form = new URLSearchParams({
       SmsSid: m.sid,
       To: m.to,
@@ -90,7 +67,7 @@ export function callbackBody(
     smsType: m.smsType,
     encoding: m.encoding,
     segments: m.segments,
-    price: m.pricePaise === null ? null : rupees(m.pricePaise),
+    price: m.pricePaise === null ? null : paiseToRupees(m.pricePaise),
     priceUnit: 'INR',
     dltEntityId: m.dltEntityId,
     dltTemplateId: m.dltTemplateId,

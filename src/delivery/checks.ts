@@ -14,7 +14,7 @@
  * Registry and account look-ups are cached for `registryCacheMs` (a change is seen within that).
  */
 
-import { categoryAllows, headerAllows, matchTemplate } from '../dlt/index.ts';
+import { checkRegistry, matchTemplate } from '../dlt/index.ts';
 import type { ReasonCode } from '../errors.ts';
 import { inspectSms, parseRecipient } from '../sms/index.ts';
 import type {
@@ -104,51 +104,15 @@ export function createChecks(deps: {
     m: Message,
   ): Promise<{ ok: false; code: ReasonCode; detail: string } | DltTemplateRecord> {
     const a = m.accountSid;
-    const e = await entity(a, m.dltEntityId);
-    if (!e) return refuse('DLT_ENTITY_NOT_FOUND', `Entity ${m.dltEntityId} is not registered.`);
-    if (e.status !== 'active')
-      return refuse('DLT_ENTITY_INACTIVE', `Entity ${e.entityId} is inactive.`);
-    const h = await header(a, e.entityId, m.senderId);
-    if (!h) {
-      return refuse(
-        'DLT_HEADER_NOT_FOUND',
-        `Sender ID ${m.senderId} is not registered to entity ${e.entityId} (headers are case-sensitive).`,
-      );
-    }
-    if (h.status !== 'active')
-      return refuse('DLT_HEADER_INACTIVE', `Sender ID ${h.senderId} is inactive.`);
-    if (!headerAllows(h.smsType, m.smsType)) {
-      return refuse(
-        'DLT_HEADER_TYPE_MISMATCH',
-        `Sender ID ${h.senderId} is registered for promotional SMS, not ${m.smsType}.`,
-      );
-    }
-    const t = await template(a, m.dltTemplateId);
-    if (!t)
-      return refuse('DLT_TEMPLATE_NOT_FOUND', `Template ${m.dltTemplateId} is not registered.`);
-    if (t.entityId !== e.entityId) {
-      return refuse(
-        'DLT_TEMPLATE_ENTITY_MISMATCH',
-        `Template ${t.templateId} belongs to entity ${t.entityId}, not ${e.entityId}.`,
-      );
-    }
-    // An empty list means no link was recorded: any header of the entity (as the API's pre-check).
-    if (t.senderIds.length > 0 && !t.senderIds.includes(m.senderId)) {
-      return refuse(
-        'DLT_HEADER_NOT_LINKED',
-        `Template ${t.templateId} is linked to ${t.senderIds.join(', ')}, not ${m.senderId}.`,
-      );
-    }
-    if (t.status !== 'approved') {
-      return refuse('DLT_TEMPLATE_NOT_APPROVED', `Template ${t.templateId} is ${t.status}.`);
-    }
-    if (!categoryAllows(t.category, m.smsType)) {
-      return refuse(
-        'DLT_CATEGORY_MISMATCH',
-        `A ${t.category} template cannot be sent as ${m.smsType}.`,
-      );
-    }
-    const listed = await whitelist(a, e.entityId);
+    const [e, h, t0] = await Promise.all([
+      entity(a, m.dltEntityId),
+      header(a, m.dltEntityId, m.senderId),
+      template(a, m.dltTemplateId),
+    ]);
+    const registry = checkRegistry(m, { entity: e, header: h, template: t0 }, { states: true });
+    if (!registry.ok) return refuse(registry.code, registry.message);
+    const t = registry.template;
+    const listed = await whitelist(a, t.entityId);
     const result = matchTemplate(t.content, m.body, {
       whitelist: {
         urls: listed.filter((w) => w.kind === 'url').map((w) => w.value),

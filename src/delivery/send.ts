@@ -6,10 +6,9 @@
  */
 
 import { createHash } from 'node:crypto';
-import { validateEntityId, validateTemplateId } from '../dlt/index.ts';
 import { CallflowError, type ReasonCode } from '../errors.ts';
-import { inspectSms, parseRecipient } from '../sms/index.ts';
-import type { Message, Origin, SmsType, Store } from '../store/types.ts';
+import { inspectSms } from '../sms/index.ts';
+import { type Message, type Origin, SMS_TYPES, type SmsType, type Store } from '../store/types.ts';
 import {
   DEFAULT_SEND_CONFIG,
   DEFAULT_SMS_CONFIG,
@@ -19,6 +18,7 @@ import {
   silentLogger,
 } from './config.ts';
 import { newMessageSid } from './message-id.ts';
+import { checkRecipient, idProblem, type RequestProblem } from './request-rules.ts';
 import { checkOutboundUrl, type OutboundPolicy } from './ssrf.ts';
 
 export interface SmsRequest {
@@ -68,10 +68,7 @@ export interface Sender {
   ): Handover;
 }
 
-const SMS_TYPES: readonly SmsType[] = ['transactional', 'service', 'promotional'];
-const SENDER_ID = /^[A-Za-z0-9]{1,11}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-const MAX_TO = 32;
 const MAX_CUSTOM_FIELD = 1000;
 const MAX_URL = 2048;
 
@@ -88,6 +85,8 @@ class Refusal extends Error {
 const refuse = (code: ReasonCode, field: string, message: string): never => {
   throw new Refusal(code, message, field);
 };
+const fail = (problem: RequestProblem): never =>
+  refuse(problem.code, problem.field, problem.message);
 
 function requireString(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.trim() === '') {
@@ -145,13 +144,9 @@ export function createSender(deps: {
     }
     if (typeof r !== 'object' || r === null) refuse('VALIDATION_FAILED', 'request', 'No request.');
     const rawTo = requireString(r.to, 'to').trim();
-    if (rawTo.length > MAX_TO)
-      refuse('INVALID_NUMBER', 'to', 'The recipient is too long to be a number.');
-    if (rawTo.includes('\u0000')) refuse('INVALID_NUMBER', 'to', 'The recipient is not a number.');
+    const recipient = checkRecipient(rawTo);
+    if (!recipient.ok && !recipient.storable) fail(recipient.problem);
     const senderId = requireString(r.senderId, 'senderId');
-    if (!SENDER_ID.test(senderId)) {
-      refuse('INVALID_HEADER', 'senderId', 'A sender ID is 1 to 11 letters or digits.');
-    }
     if (typeof r.body !== 'string') refuse('INVALID_TEXT', 'body', 'body must be a string.');
     if (r.body === '') refuse('VALIDATION_FAILED', 'body', 'body must not be empty.');
     if (codePoints(r.body, config.maxBodyCharacters) > config.maxBodyCharacters) {
@@ -164,15 +159,11 @@ export function createSender(deps: {
     // Throws INVALID_TEXT for a lone surrogate or a NUL.
     const { encoding, segments } = inspectSms(r.body, sms);
     const dltEntityId = requireString(r.dltEntityId, 'dltEntityId');
-    if (validateEntityId(dltEntityId)) {
-      refuse('INVALID_ENTITY_ID', 'dltEntityId', 'A DLT entity ID is 12 to 19 digits.');
-    }
     const dltTemplateId = requireString(r.dltTemplateId, 'dltTemplateId');
-    if (validateTemplateId(dltTemplateId)) {
-      refuse('INVALID_TEMPLATE_ID', 'dltTemplateId', 'A DLT template ID is 12 to 19 digits.');
-    }
+    const malformed = idProblem({ senderId, dltEntityId, dltTemplateId });
+    if (malformed !== null) fail(malformed);
     const smsType = r.smsType ?? 'transactional';
-    if (!SMS_TYPES.includes(smsType)) {
+    if (!(SMS_TYPES as readonly SmsType[]).includes(smsType)) {
       refuse('VALIDATION_FAILED', 'smsType', `smsType must be one of ${SMS_TYPES.join(', ')}.`);
     }
     const statusCallback = optionalString(r.statusCallback, 'statusCallback', MAX_URL) || null;
@@ -210,7 +201,6 @@ export function createSender(deps: {
     }
     // Kept in E.164 when it parses, so lists, reports and DND look-ups agree; an invalid number
     // is kept as given and refused by the worker with its reason code.
-    const recipient = parseRecipient(rawTo);
     const to = recipient.ok ? recipient.e164 : rawTo;
     // Only an idempotent retry compares the hash (a message without a key is never returned as
     // "not created"), so it is computed only when there is a key: sha256 of the JSON was a few

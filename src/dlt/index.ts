@@ -29,10 +29,13 @@ export {
   hasTypicalDltIdLength,
   headerAllows,
   resolveLimits,
+  SENDER_ID_MAX_LENGTH,
   validateEntityId,
   validateHeader,
   validateTemplateId,
 } from './model.ts';
+export type { RegistryRecords, RegistryRefusal, RegistryRequest } from './registry-rules.ts';
+export { checkRegistry, smsTypeOf } from './registry-rules.ts';
 export type {
   CompiledTemplate,
   FixedToken,

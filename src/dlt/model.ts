@@ -96,6 +96,9 @@ export function hasTypicalDltIdLength(id: string): boolean {
   return id.length === 19;
 }
 
+/** The longest sender ID (header) anywhere: SMPP's alphanumeric source address. */
+export const SENDER_ID_MAX_LENGTH = 11;
+
 /** Header shapes. Defaults: 6 capital letters (transactional, service), 6 digits (promotional). */
 export interface HeaderRules {
   alphaMin: number;

@@ -11,7 +11,7 @@
  */
 
 import { paiseToRupees } from '../accounts.ts';
-import { exotelStatusOf } from '../api/exotel/status.ts';
+import { exotelStatusOf } from '../delivery/exotel-status.ts';
 import { csvLine } from '../imports/csv.ts';
 import type { Account, Message, MessageFilter, Store } from '../store/types.ts';
 import { exotelTime } from './time-zone.ts';

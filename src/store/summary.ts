@@ -12,7 +12,7 @@
  *   median and p95 use the nearest-rank method (the value at rank ⌈p·n⌉).
  */
 
-import type { MessageFilter, MessageStatus } from './types.ts';
+import { MESSAGE_STATUSES, type MessageFilter, type MessageStatus } from './types.ts';
 
 export const SUMMARY_GROUPS = [
   'day',
@@ -67,15 +67,6 @@ export interface SqlQuery {
   params: unknown[];
 }
 
-const STATUSES: MessageStatus[] = [
-  'queued',
-  'sending',
-  'submitted',
-  'delivered',
-  'undelivered',
-  'failed',
-];
-
 /** Builds the summary's three queries for one dialect. */
 export function summaryQueries(
   dialect: Dialect,
@@ -118,7 +109,7 @@ export function summaryQueries(
     return { sql, params: [...params] };
   };
 
-  const statusSums = STATUSES.map(
+  const statusSums = MESSAGE_STATUSES.map(
     (s) => `sum(CASE WHEN status = '${s}' THEN 1 ELSE 0 END) AS n_${s}`,
   ).join(', ');
   const totals = build(
@@ -211,10 +202,9 @@ export function assembleSummary(
 ): MessageSummaryRow[] {
   const rows = new Map<string | null, MessageSummaryRow>();
   for (const r of totals) {
-    const byStatus = Object.fromEntries(STATUSES.map((s) => [s, num(r[`n_${s}`])])) as Record<
-      MessageStatus,
-      number
-    >;
+    const byStatus = Object.fromEntries(
+      MESSAGE_STATUSES.map((s) => [s, num(r[`n_${s}`])]),
+    ) as Record<MessageStatus, number>;
     rows.set(keyOf(r.k), {
       key: keyOf(r.k),
       messages: num(r.messages),

@@ -34,14 +34,18 @@ export type {
   SummaryGroup,
 } from './summary.ts';
 
-export type SmsType = 'transactional' | 'service' | 'promotional';
-export type MessageStatus =
-  | 'queued'
-  | 'sending'
-  | 'submitted'
-  | 'delivered'
-  | 'undelivered'
-  | 'failed';
+/** The SMS types, and a message's states in the order it passes through them: one list each. */
+export const SMS_TYPES = ['transactional', 'service', 'promotional'] as const;
+export type SmsType = (typeof SMS_TYPES)[number];
+export const MESSAGE_STATUSES = [
+  'queued',
+  'sending',
+  'submitted',
+  'delivered',
+  'undelivered',
+  'failed',
+] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 export const FINAL_STATUSES: readonly MessageStatus[] = ['delivered', 'undelivered', 'failed'];
 
 export type TemplateCategory =

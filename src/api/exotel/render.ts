@@ -6,9 +6,9 @@
  */
 
 import { paiseToRupees } from '../../accounts.ts';
+import { exotelStatusOf } from '../../delivery/exotel-status.ts';
 import { exotelTime } from '../../reports/time-zone.ts';
 import type { Message } from '../../store/types.ts';
-import { exotelStatusOf } from './status.ts';
 
 export type ExotelFormat = 'json' | 'xml';
 

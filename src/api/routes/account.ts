@@ -26,9 +26,13 @@ import type { RouteContext } from './context.ts';
 const tags = ['Account'];
 
 const Paise = Type.Integer({ minimum: 0, maximum: 100_000, description: 'Paise per segment' });
-const RatesSchema = Type.Object({ transactional: Paise, service: Paise, promotional: Paise });
+export const RatesSchema = Type.Object({
+  transactional: Paise,
+  service: Paise,
+  promotional: Paise,
+});
 
-const AccountResource = Type.Object(
+export const AccountResource = Type.Object(
   {
     sid: Type.String(),
     name: Type.String(),
@@ -50,7 +54,7 @@ const AccountResource = Type.Object(
   { title: 'Account' },
 );
 
-const LedgerResource = Type.Object(
+export const LedgerResource = Type.Object(
   {
     id: Type.String(),
     kind: StringEnum(['debit', 'refund', 'topup'] as const),
@@ -64,7 +68,7 @@ const LedgerResource = Type.Object(
   { title: 'LedgerEntry' },
 );
 
-const ApiKeyResource = Type.Object(
+export const ApiKeyResource = Type.Object(
   {
     id: Type.String(),
     key: Type.String({ description: 'The Basic auth user name' }),
@@ -75,7 +79,7 @@ const ApiKeyResource = Type.Object(
   { title: 'ApiKey' },
 );
 
-const NewApiKeyResource = Type.Object(
+export const NewApiKeyResource = Type.Object(
   {
     id: Type.String(),
     key: Type.String(),

@@ -6,7 +6,7 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { validateHeader } from '../../dlt/index.ts';
+import { SENDER_ID_MAX_LENGTH, validateHeader } from '../../dlt/index.ts';
 import { CallflowError } from '../../errors.ts';
 import type { DltEntityRecord, SmsType } from '../../store/types.ts';
 import {
@@ -150,7 +150,7 @@ export const dltEntityRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (a
           'Headers are case-sensitive. Transactional and service headers are letters; promotional ones digits.',
         params: EntityParams,
         body: Type.Object({
-          senderId: Type.String({ minLength: 1, maxLength: 16 }),
+          senderId: Type.String({ minLength: 1, maxLength: SENDER_ID_MAX_LENGTH }),
           smsType: SmsTypeSchema,
           status: Type.Optional(ActiveStatusSchema),
         }),

@@ -6,6 +6,7 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { SENDER_ID_MAX_LENGTH } from '../../dlt/index.ts';
 import { CallflowError } from '../../errors.ts';
 import type { DltTemplateRecord } from '../../store/types.ts';
 import {
@@ -26,7 +27,7 @@ const Content = Type.String({
   maxLength: 2000,
   description: 'Text with {#var#} placeholders',
 });
-const SenderIds = Type.Array(Type.String({ minLength: 1, maxLength: 16 }), {
+const SenderIds = Type.Array(Type.String({ minLength: 1, maxLength: SENDER_ID_MAX_LENGTH }), {
   maxItems: 100,
   uniqueItems: true,
   description: 'Headers the template is linked to; each must be registered to the entity',

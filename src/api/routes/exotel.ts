@@ -20,7 +20,7 @@ import { Type } from 'typebox';
 import type { SmsRequest } from '../../delivery/send.ts';
 import { findTemplates } from '../../dlt/index.ts';
 import { CallflowError, REASONS, type ReasonCode } from '../../errors.ts';
-import type { DltTemplateRecord, SmsType } from '../../store/types.ts';
+import type { DltTemplateRecord } from '../../store/types.ts';
 import {
   type BodyKind,
   bulkParams,
@@ -46,7 +46,7 @@ import {
 import { isFormBody } from '../plugins/body.ts';
 import { statusOf } from '../plugins/errors.ts';
 import { itemProblem } from '../plugins/input.ts';
-import { precheckSms, smsTypeOf } from '../prechecks.ts';
+import { acceptRequest } from '../sms-requests.ts';
 import type { RouteContext } from './context.ts';
 
 /** Recipients of one send, and messages of one bulksend, at most (as Exotel). */
@@ -197,36 +197,28 @@ export const exotelRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app,
       }
       templateId = found[0]!;
     }
-    const checked = await precheckSms(ctx.registry, accountSid, {
-      to,
-      senderId,
-      dltEntityId: entityId,
-      dltTemplateId: templateId,
-    });
-    if (!checked.ok) return refuse(checked.code, checked.message);
-    let smsType: SmsType = smsTypeOf(checked.template.category);
-    if (
-      p.SmsType !== undefined &&
-      !EXOTEL_SMS_TYPES[p.SmsType]!.includes(checked.template.category)
-    ) {
-      return refuse(
-        'DLT_CATEGORY_MISMATCH',
-        `A ${checked.template.category} template cannot be sent as SmsType ${p.SmsType}.`,
-      );
-    }
-    if (p.SmsType === 'promotional') smsType = 'promotional';
+    const exotelType = p.SmsType;
     const request: SmsRequest = {
       to,
       senderId,
       body: p.Body,
       dltEntityId: entityId,
       dltTemplateId: templateId,
-      smsType,
+      // Exotel's promotional is ours; its other types only narrow the template's category.
+      ...(exotelType === 'promotional' && { smsType: 'promotional' }),
       statusCallback: p.StatusCallback || null,
       customField: p.CustomField ?? null,
       callbackFormat: 'exotel',
     };
-    const result = await ctx.sender.sendSms(accountSid, request, { kind: 'exotel' });
+    const result = await acceptRequest(ctx, accountSid, request, { kind: 'exotel' }, (template) =>
+      exotelType === undefined || EXOTEL_SMS_TYPES[exotelType]!.includes(template.category)
+        ? null
+        : {
+            code: 'DLT_CATEGORY_MISMATCH',
+            field: 'SmsType',
+            message: `A ${template.category} template cannot be sent as SmsType ${exotelType}.`,
+          },
+    );
     if (!result.ok) return refuse(result.code, result.message);
     return { ok: true, entry: { SMSMessage: smsMessage(result.message, timeZone, format) } };
   }

@@ -29,7 +29,13 @@ const ReadyResource = Type.Object({
   ),
 });
 
-export const healthRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, ctx) => {
+/**
+ * The API app registers these with its route context; a worker process, which serves no API,
+ * registers the same plugin with its store and readiness probe.
+ */
+export const healthRoutes: FastifyPluginAsyncTypebox<
+  Pick<RouteContext, 'store' | 'readiness'>
+> = async (app, ctx) => {
   app.get(
     '/healthz',
     {

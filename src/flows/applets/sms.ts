@@ -9,6 +9,7 @@
  */
 
 import { type Static, Type } from 'typebox';
+import { SENDER_ID_MAX_LENGTH } from '../../dlt/index.ts';
 import { isReasonCode } from '../../errors.ts';
 import { renderBody, variablesOf } from '../../sms/variables.ts';
 import type {
@@ -21,7 +22,7 @@ import type {
 
 const DltId = Type.String({ pattern: '^[0-9]{12,19}$' });
 
-const Recipient = Type.Union(
+export const Recipient = Type.Union(
   [
     Type.Object({ kind: Type.Literal('caller') }, { additionalProperties: false }),
     Type.Object({ kind: Type.Literal('called') }, { additionalProperties: false }),
@@ -46,10 +47,10 @@ const Recipient = Type.Union(
   },
 );
 
-const configSchema = Type.Object(
+export const SmsConfigSchema = Type.Object(
   {
     to: Recipient,
-    senderId: Type.String({ minLength: 1, maxLength: 11, title: 'Sender ID' }),
+    senderId: Type.String({ minLength: 1, maxLength: SENDER_ID_MAX_LENGTH, title: 'Sender ID' }),
     body: Type.String({ minLength: 1, maxLength: 2000, title: 'Message Body' }),
     dltTemplateId: { ...DltId, title: 'DLT Template ID' },
     dltEntityId: { ...DltId, title: 'DLT Entity ID' },
@@ -67,13 +68,17 @@ const configSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const sms: AppletDefinition<typeof configSchema> = {
+/** The applet's config, as the Builder edits it. */
+export type SmsConfig = Static<typeof SmsConfigSchema>;
+export type Recipient = Static<typeof Recipient>;
+
+export const sms: AppletDefinition<typeof SmsConfigSchema> = {
   type: 'sms',
   version: 1,
   title: 'SMS',
   description:
     'Sends a DLT-compliant SMS and continues at once; delivery happens independently of the call.',
-  configSchema,
+  configSchema: SmsConfigSchema,
   defaultConfig: {
     to: { kind: 'caller' },
     senderId: '',
@@ -143,7 +148,7 @@ export const sms: AppletDefinition<typeof configSchema> = {
 
 function recipient(
   ctx: AppletContext,
-  to: Static<typeof configSchema>['to'],
+  to: Static<typeof SmsConfigSchema>['to'],
   values: Record<string, string | undefined>,
 ): string | undefined {
   const number = (() => {

@@ -4,6 +4,7 @@
  */
 
 import { useEffect, useState } from 'react';
+import { SMS_TYPES } from '../../../src/store/types.ts';
 import { localInputToIso } from '../lib/format.ts';
 import { setSearch } from '../lib/router.ts';
 import { MESSAGE_STATUSES, type MessageFilter } from '../lib/sms-api.ts';
@@ -65,7 +66,7 @@ export function MessageFilters({ filter }: { filter: MessageFilter }) {
         label="SMS type"
         value={draft.smsType ?? ''}
         onChange={set('smsType')}
-        options={['transactional', 'service', 'promotional']}
+        options={SMS_TYPES}
         placeholder="Any"
       />
       <TextField

@@ -1,51 +1,21 @@
 /** The account API: balance and rates, ledger, API keys, webhook secret. */
 
+import type { Static } from 'typebox';
+import type {
+  AccountResource,
+  ApiKeyResource,
+  LedgerResource,
+  NewApiKeyResource,
+  RatesSchema,
+} from '../../../src/api/routes/account.ts';
 import { api } from './api.ts';
 
-export interface Rates {
-  transactional: number;
-  service: number;
-  promotional: number;
-}
-
-export interface Account {
-  sid: string;
-  name: string;
-  timeZone: string;
-  balancePaise: number;
-  balance: string;
-  rates: Rates;
-  /** How the server counts segments (the setting sms.splitGraphemes). */
-  sms: { splitGraphemes: boolean };
-  createdAt: string;
-}
-
-export interface LedgerEntry {
-  id: string;
-  kind: 'debit' | 'refund' | 'topup';
-  messageSid: string | null;
-  amountPaise: number;
-  amount: string;
-  balanceAfterPaise: number;
-  at: string;
-  note: string | null;
-}
-
-export interface ApiKey {
-  id: string;
-  key: string;
-  label: string;
-  createdAt: string;
-  revokedAt: string | null;
-}
-
-export interface NewApiKey {
-  id: string;
-  key: string;
-  token: string;
-  label: string;
-  createdAt: string;
-}
+/** The account API's resources, as its schemas declare them. */
+export type Rates = Static<typeof RatesSchema>;
+export type Account = Static<typeof AccountResource>;
+export type LedgerEntry = Static<typeof LedgerResource>;
+export type ApiKey = Static<typeof ApiKeyResource>;
+export type NewApiKey = Static<typeof NewApiKeyResource>;
 
 const opts = (signal?: AbortSignal) => (signal ? { signal } : {});
 

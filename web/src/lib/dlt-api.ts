@@ -1,8 +1,9 @@
 /** The DLT registry API: entities, their headers (sender IDs) and whitelists, and templates. */
 
+import type { SmsType } from '../../../src/store/types.ts';
 import { api, query } from './api.ts';
 
-export type SmsType = 'transactional' | 'service' | 'promotional';
+export type { SmsType };
 
 export interface DltEntity {
   entityId: string;

@@ -1,18 +1,17 @@
 /** Display helpers: money in paise, times, statuses. */
 
+import { paiseToRupees, parsePaise } from '../../../src/money.ts';
+
 /** `1234` paise → `₹12.34`, exact (integer arithmetic, no floating point). */
 export function formatPaise(paise: number | null | undefined): string {
   if (paise === null || paise === undefined) return '—';
-  const sign = paise < 0 ? '-' : '';
-  const abs = Math.abs(Math.round(paise));
-  return `${sign}₹${Math.floor(abs / 100).toLocaleString('en-IN')}.${String(abs % 100).padStart(2, '0')}`;
+  const rupees = paiseToRupees(Math.round(paise), { grouped: true });
+  return rupees.startsWith('-') ? `-₹${rupees.slice(1)}` : `₹${rupees}`;
 }
 
 /** Rupees typed by a person (`"12.5"`) → paise (`1250`); null when it is not an amount. */
 export function parseRupees(text: string): number | null {
-  const match = /^\s*(\d+)(?:\.(\d{1,2}))?\s*$/.exec(text);
-  if (!match) return null;
-  return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
+  return text.trim().startsWith('-') ? null : parsePaise(text);
 }
 
 const dateTime = new Intl.DateTimeFormat('en-IN', {

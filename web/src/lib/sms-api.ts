@@ -1,58 +1,21 @@
 /** The SMS API as the pages use it: the list with its filters, one message's detail, reports. */
 
+import type { Static } from 'typebox';
+import type { MessageDetailResource, MessageResource } from '../../../src/api/resources.ts';
+import {
+  MESSAGE_STATUSES,
+  type MessageStatus,
+  FINAL_STATUSES as SERVER_FINAL_STATUSES,
+} from '../../../src/store/types.ts';
 import { api, query } from './api.ts';
 
-export type MessageStatus =
-  | 'queued'
-  | 'sending'
-  | 'submitted'
-  | 'delivered'
-  | 'undelivered'
-  | 'failed';
-export const MESSAGE_STATUSES: MessageStatus[] = [
-  'queued',
-  'sending',
-  'submitted',
-  'delivered',
-  'undelivered',
-  'failed',
-];
-export const FINAL_STATUSES: ReadonlySet<string> = new Set(['delivered', 'undelivered', 'failed']);
+export type { MessageStatus };
+export { MESSAGE_STATUSES };
+export const FINAL_STATUSES: ReadonlySet<string> = new Set(SERVER_FINAL_STATUSES);
 
-export interface Message {
-  sid: string;
-  status: MessageStatus;
-  reasonCode: string | null;
-  reasonDescription: string | null;
-  to: string;
-  from: string;
-  body: string;
-  smsType: 'transactional' | 'service' | 'promotional';
-  dltEntityId: string;
-  dltTemplateId: string;
-  encoding: 'GSM-7' | 'UCS-2';
-  segments: number;
-  pricePaise: number | null;
-  price: string | null;
-  carrier: string | null;
-  carrierMessageIds: string[];
-  origin: { kind: 'api' | 'exotel' | 'flow'; callSid?: string; flowId?: string; appletId?: string };
-  customField: string | null;
-  createdAt: string;
-  updatedAt: string;
-  submittedAt: string | null;
-  doneAt: string | null;
-}
-
-export interface MessageDetail extends Message {
-  transitions: {
-    status: MessageStatus;
-    at: string;
-    reasonCode: string | null;
-    detail: string | null;
-  }[];
-  parts: { seq: number; carrierMessageId: string; state: string; errorCode: string | null }[];
-}
+/** The API's message resources, as its schemas declare them. */
+export type Message = Static<typeof MessageResource>;
+export type MessageDetail = Static<typeof MessageDetailResource>;
 
 /** The filters of GET /api/v1/sms (and of the reports and their CSV export). */
 export interface MessageFilter {

@@ -1,14 +1,16 @@
 /** The account's per-segment rates by SMS type, in rupees. */
 
 import { type FormEvent, useState } from 'react';
+import { paiseToRupees } from '../../../src/money.ts';
+import { SMS_TYPES } from '../../../src/store/types.ts';
 import { ErrorAlert, TextField } from '../components/ui.tsx';
 import { type Account, accountApi, type Rates } from '../lib/account-api.ts';
 import { formatPaise, parseRupees } from '../lib/format.ts';
 import { toast } from '../lib/toast.ts';
 
-const TYPES: (keyof Rates)[] = ['transactional', 'service', 'promotional'];
+const TYPES: readonly (keyof Rates)[] = SMS_TYPES;
 
-const asRupees = (paise: number) => (paise / 100).toFixed(2);
+const asRupees = (paise: number) => paiseToRupees(paise);
 
 export function RatesForm({
   account,

@@ -4,14 +4,11 @@
  */
 
 import { useId } from 'react';
+import type { Recipient } from '../../../../src/flows/applets/sms.ts';
 import { Field, SelectField, TextField } from '../../components/ui.tsx';
 import { checkRecipient } from './core.ts';
 
-export type Recipient =
-  | { kind: 'caller' }
-  | { kind: 'called' }
-  | { kind: 'custom'; number: string }
-  | { kind: 'dynamic'; from: string };
+export type { Recipient };
 
 const KINDS: { value: Recipient['kind']; label: string }[] = [
   { value: 'caller', label: "Caller's number" },

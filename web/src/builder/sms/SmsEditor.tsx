@@ -5,26 +5,18 @@
  */
 
 import { useMemo } from 'react';
+import type { SmsConfig } from '../../../../src/flows/applets/sms.ts';
 import { TextField } from '../../components/ui.tsx';
 import { useBuilderData } from '../context.ts';
 import type { ConfigEditor } from '../PropertiesPanel.tsx';
 import { BodyEditor } from './BodyEditor.tsx';
 import { DltCheckView } from './DltCheckView.tsx';
 import { hasIvrBefore, passthrusBefore } from './flow-context.ts';
-import { type Recipient, RecipientField } from './RecipientField.tsx';
+import { RecipientField } from './RecipientField.tsx';
 import { SenderTemplateFields } from './SenderTemplateFields.tsx';
 import { SmsCounter } from './SmsCounter.tsx';
 
-export interface SmsConfig {
-  to: Recipient;
-  senderId: string;
-  body: string;
-  dltTemplateId: string;
-  dltEntityId: string;
-  smsType?: 'transactional' | 'service' | 'promotional';
-  statusCallback?: string;
-  customField?: string;
-}
+export type { SmsConfig };
 
 function asSmsConfig(config: unknown): SmsConfig {
   const c = (config ?? {}) as Partial<SmsConfig>;

@@ -1,6 +1,7 @@
 /** The headers (sender IDs) registered to one entity, with the SMS type each is for. */
 
 import { type FormEvent, useState } from 'react';
+import { SMS_TYPES } from '../../../../src/store/types.ts';
 import { ErrorAlert, SelectField, StatusBadge, TextField } from '../../components/ui.tsx';
 import { dltApi, type SmsType } from '../../lib/dlt-api.ts';
 import { toast } from '../../lib/toast.ts';
@@ -73,7 +74,7 @@ export function HeadersSection({ entityId }: { entityId: string }) {
           label="SMS type"
           value={smsType}
           onChange={(v) => setSmsType(v as SmsType)}
-          options={['transactional', 'service', 'promotional']}
+          options={SMS_TYPES}
         />
         <button type="submit" className="btn" disabled={!senderId}>
           Add header

@@ -6,9 +6,26 @@
  * the SMS Detailed report all read it; docs/api.md prints it and a test keeps the two equal.
  */
 
-import { exotelStatus } from '../../delivery/callback-payload.ts';
-import { type ExotelStatus, REASON_CODES, REASONS, type ReasonDefinition } from '../../errors.ts';
-import type { Message, MessageStatus } from '../../store/types.ts';
+import { type ExotelStatus, REASON_CODES, REASONS, type ReasonDefinition } from '../errors.ts';
+import type { Message, MessageStatus } from '../store/types.ts';
+
+const DELIVERED: ExotelStatus = {
+  status: 'sent',
+  detailedStatusCode: 20005,
+  detailedStatus: 'DELIVERED_TO_HANDSET',
+};
+const UNKNOWN: ExotelStatus = {
+  status: 'failed',
+  detailedStatusCode: 24990,
+  detailedStatus: 'Unknown error',
+};
+
+/** What the Exotel-compatible API reports for a message in a final status. */
+function finalExotelStatus(m: Pick<Message, 'status' | 'reasonCode'>): ExotelStatus {
+  if (m.status === 'delivered') return DELIVERED;
+  const def: ReasonDefinition | undefined = m.reasonCode ? REASONS[m.reasonCode] : undefined;
+  return def?.exotel ?? UNKNOWN;
+}
 
 /** Our states before a final one, with the codes Exotel uses for them (21010/21015/21020). */
 export const EXOTEL_IN_PROGRESS: Record<'queued' | 'sending' | 'submitted', ExotelStatus> = {
@@ -26,7 +43,7 @@ export function exotelStatusOf(m: Pick<Message, 'status' | 'reasonCode'>): Exote
   if (m.status === 'queued' || m.status === 'sending' || m.status === 'submitted') {
     return EXOTEL_IN_PROGRESS[m.status];
   }
-  return exotelStatus(m as Message);
+  return finalExotelStatus(m);
 }
 
 export interface ExotelStatusRow {
