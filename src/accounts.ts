@@ -1,13 +1,13 @@
 /**
- * Creating accounts and topping them up: what the `callflow accounts` command and the demo seed
- * share. An account starts with one API key; its token is returned only here.
+ * Creating accounts, issuing their API credentials and topping them up: what the `callflow
+ * accounts` command, the account API and the demo seed share. An account starts with one API key;
+ * a key's token is returned only when it is issued (the store keeps its hash).
  */
 
-import { randomBytes } from 'node:crypto';
-import { issueApiKey } from './api/plugins/auth.ts';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { CallflowError } from './errors.ts';
 import { paiseToRupees, parsePaise } from './money.ts';
-import type { Account, Rates, Store } from './store/types.ts';
+import type { Account, ApiKey, Rates, Store } from './store/types.ts';
 
 /** Paise per segment, per SMS type, for accounts created without rates. */
 export const DEFAULT_RATES: Rates = { transactional: 20, service: 20, promotional: 15 };
@@ -26,6 +26,44 @@ export function rupeesToPaise(rupees: string | number): number {
 }
 
 export { paiseToRupees };
+
+/** sha256 hex: enough for tokens of 32 random bytes, which no dictionary can reach. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** Compares a token with a stored hash in constant time. */
+export function tokenMatches(token: string, tokenHash: string): boolean {
+  const expected = Buffer.from(tokenHash, 'hex');
+  const actual = createHash('sha256').update(token, 'utf8').digest();
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
+
+/** A new key (public, 32 hex characters) and token (secret, 32 random bytes as 64 hex characters). */
+export function generateApiCredentials(): { key: string; token: string; tokenHash: string } {
+  const key = randomBytes(16).toString('hex');
+  // Hex, not base64url: a token that began with '-' (one in 64 did) reads as an option on a
+  // command line (`callflow call --token -x…` is refused as ambiguous).
+  const token = randomBytes(32).toString('hex');
+  return { key, token, tokenHash: hashToken(token) };
+}
+
+/** Creates and stores an API key for an account; the token is returned only here. */
+export async function issueApiKey(
+  store: Store,
+  accountSid: string,
+  label: string,
+): Promise<{ apiKey: ApiKey; token: string }> {
+  const { key, token, tokenHash } = generateApiCredentials();
+  const apiKey = await store.accounts.createApiKey({
+    id: randomUUID(),
+    accountSid,
+    key,
+    tokenHash,
+    label,
+  });
+  return { apiKey, token };
+}
 
 /** An account SID: the name's letters and digits, then 6 random hex characters. */
 export function newAccountSid(name: string): string {

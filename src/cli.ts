@@ -24,7 +24,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   },
   'carrier-sim': {
     summary: 'run the SMPP carrier simulator on its own',
-    load: async () => (await import('./carriers/sim-cli.ts')).carrierSimCommand,
+    load: async () => (await import('./commands/carrier-sim.ts')).carrierSimCommand,
   },
   sms: {
     summary:

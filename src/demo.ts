@@ -9,7 +9,7 @@
 
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createAccount } from './accounts.ts';
+import { createAccount, issueApiKey } from './accounts.ts';
 import { createFlowService } from './flows/service.ts';
 import type { FlowDocument } from './flows/types.ts';
 import type { DltTemplateRecord, Store } from './store/types.ts';
@@ -237,7 +237,6 @@ export async function seedDemo(store: Store, opts: { dataDir: string }): Promise
   let credentials: DemoCredentials;
   if (existing) {
     // The store was seeded but the credentials file is gone: issue a fresh key.
-    const { issueApiKey } = await import('./api/plugins/auth.ts');
     const { apiKey, token } = await issueApiKey(store, DEMO_ACCOUNT_SID, 'demo');
     credentials = { accountSid: DEMO_ACCOUNT_SID, apiKey: apiKey.key, apiToken: token };
   } else {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { hashToken } from '../src/api/plugins/auth.ts';
+import { hashToken } from '../src/accounts.ts';
 import { CallflowError } from '../src/errors.ts';
 import { basicAuth, describeApi, json, seedTenant } from './api-helpers.ts';
 

@@ -5,8 +5,8 @@
 
 import { after, before } from 'node:test';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { issueApiKey } from '../src/accounts.ts';
 import { buildApp } from '../src/api/app.ts';
-import { issueApiKey } from '../src/api/plugins/auth.ts';
 import type { ApiDeps } from '../src/api/types.ts';
 import { createSender } from '../src/delivery/send.ts';
 import {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { parseCsv } from '../src/imports/csv.ts';
+import { parseCsv } from '../src/bulk-imports/csv.ts';
 import { DETAILED_COLUMNS } from '../src/reports/sms-csv.ts';
 import { describeApi, json, smsBody } from './api-helpers.ts';
 

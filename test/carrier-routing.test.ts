@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCsv } from '../src/imports/csv.ts';
+import { parseCsv } from '../src/bulk-imports/csv.ts';
 import { smsCsv } from '../src/reports/sms-csv.ts';
 import { storeKinds } from '../src/store/testing.ts';
 import { otp, promo, startRig, startSmsc, until } from './routing-helpers.ts';

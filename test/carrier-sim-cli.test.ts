@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import { carrierSimCommand, parseOutcomeMix } from '../src/carriers/sim-cli.ts';
+import { carrierSimCommand, parseOutcomeMix } from '../src/commands/carrier-sim.ts';
 import { UsageError } from '../src/commands/usage.ts';
 import { eventually, sms, startCarrier } from './carrier-helpers.ts';
 
-const ENTRY = new URL('../src/carriers/sim-cli.ts', import.meta.url).href;
+const ENTRY = new URL('../src/commands/carrier-sim.ts', import.meta.url).href;
 
 test('carrier-sim serves a client, records what it received, and stops on SIGTERM', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'callflow-sim-'));

@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { issueApiKey } from '../src/accounts.ts';
 import { buildApp } from '../src/api/app.ts';
 import { createAdminAuth, issueAdminKey } from '../src/api/plugins/admin.ts';
-import { issueApiKey } from '../src/api/plugins/auth.ts';
 import { adminRoutes } from '../src/api/routes/carriers.ts';
 import { webAppDeps } from '../src/api/routes/web.ts';
 import type { SmppCarrierConfig } from '../src/carriers/smpp/config.ts';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { parseCsv } from '../src/imports/csv.ts';
+import { parseCsv } from '../src/bulk-imports/csv.ts';
 import { openStore } from '../src/store/index.ts';
 import {
   createTestAccount,

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import pg from 'pg';
-import { issueApiKey } from '../src/api/plugins/auth.ts';
+import { issueApiKey } from '../src/accounts.ts';
 import { CarrierSimulator } from '../src/carriers/simulator.ts';
 import { openStore } from '../src/store/index.ts';
 import {

@@ -9,12 +9,12 @@
 
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { importConsents } from '../bulk-imports/consents.ts';
+import { type DndImportResult, importDnd } from '../bulk-imports/dnd.ts';
+import type { ImportProblem } from '../bulk-imports/report.ts';
+import { importTemplates, type TemplateImportResult } from '../bulk-imports/templates.ts';
 import { loadConfig } from '../config.ts';
 import { CallflowError } from '../errors.ts';
-import { importConsents } from '../imports/consents.ts';
-import { type DndImportResult, importDnd } from '../imports/dnd.ts';
-import type { ImportProblem } from '../imports/report.ts';
-import { importTemplates, type TemplateImportResult } from '../imports/templates.ts';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/types.ts';
 import { parse, UsageError } from './usage.ts';

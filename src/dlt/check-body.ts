@@ -6,7 +6,7 @@
  * How it decides (each step is sound; when none decides, the answer is `depends`):
  * - A body without variables is matched directly (exact, like sending it).
  * - `always`: the template's fixed text lines up with literal body text, and what falls in
- *   each template variable fits it for every value (segments.ts).
+ *   each template variable fits it for every value (alignment.ts).
  * - `never`: the template automaton run over the body (body-nfa.ts), with each body
  *   variable standing for every string of its shape, reaches no accepting state.
  *   Relaxed runs and an alignment then say why, where, and which variable is at fault.
@@ -14,12 +14,12 @@
 
 import type { ReasonCode } from '../errors.ts';
 import { CALL_SID_ALPHABET, CALL_SID_LENGTH } from '../sms/variables.ts';
+import { align, describeSegment, segmentVerdict } from './alignment.ts';
 import { type BodySlot, type ParsedBody, parseBody, type VariableShape } from './body.ts';
 import { BodyProduct, buildNfa, type VarRule } from './body-nfa.ts';
 import type { Departure } from './engine.ts';
 import { END_OF_MESSAGE, matchTemplate } from './match.ts';
 import { type DltLimits, resolveLimits } from './model.ts';
-import { align, describeSegment, segmentVerdict } from './segments.ts';
 import { type CompiledTemplate, compiled } from './template.ts';
 import { codesToString, EXCERPT_LENGTH } from './text.ts';
 import { type DltWhitelist, describeVariable, KIND_SPECS, maxLengthOf } from './variables.ts';

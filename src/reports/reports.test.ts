@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCsv } from '../imports/csv.ts';
+import { parseCsv } from '../bulk-imports/csv.ts';
 import { createTestAccount, newTestMessage, openTestStore } from '../store/testing.ts';
 import type { Store } from '../store/types.ts';
 import { DETAILED_COLUMNS, smsCsv } from './sms-csv.ts';

@@ -11,8 +11,8 @@
  */
 
 import { paiseToRupees } from '../accounts.ts';
+import { csvLine } from '../csv-line.ts';
 import { exotelStatusOf } from '../delivery/exotel-status.ts';
-import { csvLine } from '../imports/csv.ts';
 import type { Account, Message, MessageFilter, Store } from '../store/types.ts';
 import { exotelTime } from './time-zone.ts';
 

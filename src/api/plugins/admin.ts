@@ -14,10 +14,11 @@
 
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { hashToken, tokenMatches } from '../../accounts.ts';
 import { CallflowError } from '../../errors.ts';
 import type { AdminKey, Store } from '../../store/types.ts';
 import { createTtlCache } from '../ttl-cache.ts';
-import { hashToken, parseBasicAuth, tokenMatches } from './auth.ts';
+import { parseBasicAuth } from './auth.ts';
 import { readCookie, SESSION_COOKIE, WEB_CLIENT_HEADER, WEB_CLIENT_VALUE } from './session.ts';
 
 export const ADMIN_COOKIE = 'callflow_admin';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { generateApiCredentials, hashToken, tokenMatches } from '../../accounts.ts';
 import { CallflowError } from '../../errors.ts';
-import { generateApiCredentials, hashToken, parseBasicAuth, tokenMatches } from './auth.ts';
+import { parseBasicAuth } from './auth.ts';
 
 const basic = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
 

@@ -10,52 +10,14 @@
  * whichever accepts the request sets `request.account`.
  */
 
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { setTimeout } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { tokenMatches } from '../../accounts.ts';
 import type { AuthSurface, AuthThrottle } from '../../auth-throttle.ts';
 import { CallflowError } from '../../errors.ts';
 import type { ApiKey, Store } from '../../store/types.ts';
 import { createTtlCache } from '../ttl-cache.ts';
 import type { AuthenticatedAccount, Authenticator } from '../types.ts';
-
-/** sha256 hex: enough for tokens of 32 random bytes, which no dictionary can reach. */
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-/** Compares a token with a stored hash in constant time. */
-export function tokenMatches(token: string, tokenHash: string): boolean {
-  const expected = Buffer.from(tokenHash, 'hex');
-  const actual = createHash('sha256').update(token, 'utf8').digest();
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
-}
-
-/** A new key (public, 32 hex characters) and token (secret, 32 random bytes as 64 hex characters). */
-export function generateApiCredentials(): { key: string; token: string; tokenHash: string } {
-  const key = randomBytes(16).toString('hex');
-  // Hex, not base64url: a token that began with '-' (one in 64 did) reads as an option on a
-  // command line (`callflow call --token -x…` is refused as ambiguous).
-  const token = randomBytes(32).toString('hex');
-  return { key, token, tokenHash: hashToken(token) };
-}
-
-/** Creates and stores an API key for an account; the token is returned only here. */
-export async function issueApiKey(
-  store: Store,
-  accountSid: string,
-  label: string,
-): Promise<{ apiKey: ApiKey; token: string }> {
-  const { key, token, tokenHash } = generateApiCredentials();
-  const apiKey = await store.accounts.createApiKey({
-    id: randomUUID(),
-    accountSid,
-    key,
-    tokenHash,
-    label,
-  });
-  return { apiKey, token };
-}
 
 /** Splits `Authorization: Basic base64(user:password)`; null when the header is not Basic. */
 export function parseBasicAuth(

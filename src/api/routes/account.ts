@@ -7,11 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { paiseToRupees } from '../../accounts.ts';
+import { issueApiKey, paiseToRupees } from '../../accounts.ts';
 import { CallflowError } from '../../errors.ts';
 import type { Account, ApiKey, LedgerEntry } from '../../store/types.ts';
 import { VOICE_NAMES } from '../../telephony/voices.ts';
-import { issueApiKey, principal } from '../plugins/auth.ts';
+import { principal } from '../plugins/auth.ts';
 import {
   errorResponses,
   ListOf,

@@ -9,10 +9,11 @@
 
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { tokenMatches } from '../../accounts.ts';
 import type { AuthThrottle } from '../../auth-throttle.ts';
 import { CallflowError } from '../../errors.ts';
 import type { Store } from '../../store/types.ts';
-import { throttleFailure, tokenMatches } from '../plugins/auth.ts';
+import { throttleFailure } from '../plugins/auth.ts';
 import {
   type SessionAuth,
   type SessionClaims,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CsvError, CsvParser, csvLine, parseCsv, readCsv } from './csv.ts';
+import { csvLine } from '../csv-line.ts';
+import { CsvError, CsvParser, parseCsv, readCsv } from './csv.ts';
 
 const fields = (text: string) => parseCsv(text).map((r) => r.fields);
 

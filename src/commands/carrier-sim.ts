@@ -8,9 +8,13 @@
  * Prints one line with the address once listening.
  */
 import { readFileSync } from 'node:fs';
-import { parse, UsageError } from '../commands/usage.ts';
-import { type OutcomeMix, RECEIPT_OUTCOMES, type ReceiptOutcome } from './sim/outcomes.ts';
-import { CarrierSimulator } from './simulator.ts';
+import {
+  type OutcomeMix,
+  RECEIPT_OUTCOMES,
+  type ReceiptOutcome,
+} from '../carriers/sim/outcomes.ts';
+import { CarrierSimulator } from '../carriers/simulator.ts';
+import { parse, UsageError } from './usage.ts';
 
 /** "delivered=0.9,undelivered=0.1" -> { delivered: 0.9, undelivered: 0.1 }. */
 export function parseOutcomeMix(text: string): OutcomeMix {

@@ -285,13 +285,3 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvRecord[] {
   const parser = new CsvParser(options);
   return [...parser.push(text), ...parser.end()];
 }
-
-/** One CSV field, quoted when it must be (RFC 4180). */
-export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
-}
-
-/** One CSV record with its CRLF line end, as RFC 4180 writes it. */
-export function csvLine(values: readonly string[]): string {
-  return `${values.map(csvField).join(',')}\r\n`;
-}
