@@ -5,8 +5,8 @@
  */
 
 import { EventEmitter } from 'node:events';
+import { sqlAccounts } from '../sql/accounts.ts';
 import type { Store } from '../types.ts';
-import { pgAccounts } from './accounts.ts';
 import type { Batches } from './batch.ts';
 import { pgCallbacks } from './callbacks.ts';
 import { pgAdmins, pgCarriers } from './carriers.ts';
@@ -16,6 +16,7 @@ import { pgDnd } from './dnd.ts';
 import { pgCalls, pgFlows, pgNumbers } from './flows.ts';
 import { pgMessageQueries } from './messages.ts';
 import { pgOutbox } from './outbox.ts';
+import { pgPort } from './port.ts';
 import { pgConsentImport, pgDndImport, pgMessageReports } from './reports.ts';
 
 type Channel = 'messages' | 'callbacks';
@@ -35,6 +36,7 @@ export async function createPostgresStore(opts: {
     clock: opts.clock ?? (() => new Date()),
     synchronousCommit: opts.synchronousCommit,
   });
+  const port = pgPort(db);
   const batches: Batches = [];
   const events = new EventEmitter();
   events.setMaxListeners(0);
@@ -56,7 +58,7 @@ export async function createPostgresStore(opts: {
 
   return {
     dialect: 'postgres',
-    accounts: pgAccounts(db),
+    accounts: sqlAccounts(port),
     dlt: pgDlt(db),
     dnd: { ...pgDnd(db), ...pgDndImport(db), ...pgConsentImport(db) },
     messages: {

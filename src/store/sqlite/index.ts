@@ -1,8 +1,8 @@
 /** The embedded store: node:sqlite, one file under DATA_DIR (or ':memory:'). */
 
 import { EventEmitter } from 'node:events';
+import { sqlAccounts } from '../sql/accounts.ts';
 import type { Store } from '../types.ts';
-import { sqliteAccounts } from './accounts.ts';
 import { sqliteCallbacks } from './callbacks.ts';
 import { sqliteAdmins, sqliteCarriers } from './carriers.ts';
 import { migrateSqlite, openSqlite } from './db.ts';
@@ -11,6 +11,7 @@ import { sqliteDnd } from './dnd.ts';
 import { sqliteCalls, sqliteFlows, sqliteNumbers } from './flows.ts';
 import { sqliteMessageQueries } from './messages.ts';
 import { sqliteOutbox } from './outbox.ts';
+import { sqlitePort } from './port.ts';
 import { sqliteConsentImport, sqliteDndImport, sqliteMessageReports } from './reports.ts';
 
 export function createSqliteStore(opts: { file: string; clock?: () => Date }): Store {
@@ -19,10 +20,11 @@ export function createSqliteStore(opts: { file: string; clock?: () => Date }): S
   const events = new EventEmitter();
   events.setMaxListeners(0);
   let closed = false;
+  const port = sqlitePort(db);
   const queries = sqliteMessageQueries(db);
   return {
     dialect: 'sqlite',
-    accounts: sqliteAccounts(db),
+    accounts: sqlAccounts(port),
     dlt: sqliteDlt(db),
     dnd: { ...sqliteDnd(db), ...sqliteDndImport(db), ...sqliteConsentImport(db) },
     messages: {
