@@ -6,12 +6,12 @@
 
 import { EventEmitter } from 'node:events';
 import { sqlAccounts } from '../sql/accounts.ts';
+import { sqlDlt } from '../sql/dlt.ts';
 import type { Store } from '../types.ts';
 import type { Batches } from './batch.ts';
 import { pgCallbacks } from './callbacks.ts';
 import { pgAdmins, pgCarriers } from './carriers.ts';
 import { createListener, migratePostgres, openPostgres } from './db.ts';
-import { pgDlt } from './dlt.ts';
 import { pgDnd } from './dnd.ts';
 import { pgCalls, pgFlows, pgNumbers } from './flows.ts';
 import { pgMessageQueries } from './messages.ts';
@@ -59,7 +59,7 @@ export async function createPostgresStore(opts: {
   return {
     dialect: 'postgres',
     accounts: sqlAccounts(port),
-    dlt: pgDlt(db),
+    dlt: sqlDlt(port),
     dnd: { ...pgDnd(db), ...pgDndImport(db), ...pgConsentImport(db) },
     messages: {
       ...pgMessageQueries(db, batches, pgChannel('messages')),

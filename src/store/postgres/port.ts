@@ -23,5 +23,6 @@ export function pgPort(db: PgDb): SqlPort {
         return driveAsync(steps(), (s) => statements[s.kind](s.sql, s.params));
       }),
     isUniqueViolation,
+    jsonArrayHas: (column, param) => `${column} ? ${param}`,
   };
 }

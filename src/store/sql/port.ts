@@ -45,6 +45,8 @@ export interface SqlPort {
   tx<T>(steps: () => Steps<T>): Promise<T>;
   /** Whether an error is a unique or primary-key violation. */
   isUniqueViolation(error: unknown): boolean;
+  /** SQL that is true when the JSON array in `column` holds the text `param`. */
+  jsonArrayHas(column: string, param: string): string;
 }
 
 /** A transaction step that reads one row. */

@@ -2,11 +2,11 @@
 
 import { EventEmitter } from 'node:events';
 import { sqlAccounts } from '../sql/accounts.ts';
+import { sqlDlt } from '../sql/dlt.ts';
 import type { Store } from '../types.ts';
 import { sqliteCallbacks } from './callbacks.ts';
 import { sqliteAdmins, sqliteCarriers } from './carriers.ts';
 import { migrateSqlite, openSqlite } from './db.ts';
-import { sqliteDlt } from './dlt.ts';
 import { sqliteDnd } from './dnd.ts';
 import { sqliteCalls, sqliteFlows, sqliteNumbers } from './flows.ts';
 import { sqliteMessageQueries } from './messages.ts';
@@ -25,7 +25,7 @@ export function createSqliteStore(opts: { file: string; clock?: () => Date }): S
   return {
     dialect: 'sqlite',
     accounts: sqlAccounts(port),
-    dlt: sqliteDlt(db),
+    dlt: sqlDlt(port),
     dnd: { ...sqliteDnd(db), ...sqliteDndImport(db), ...sqliteConsentImport(db) },
     messages: {
       ...queries,
