@@ -7,12 +7,13 @@
 import { EventEmitter } from 'node:events';
 import { sqlAccounts } from '../sql/accounts.ts';
 import { sqlDlt } from '../sql/dlt.ts';
+import { sqlDnd } from '../sql/dnd.ts';
 import type { Store } from '../types.ts';
 import type { Batches } from './batch.ts';
 import { pgCallbacks } from './callbacks.ts';
 import { pgAdmins, pgCarriers } from './carriers.ts';
 import { createListener, migratePostgres, openPostgres } from './db.ts';
-import { pgDnd } from './dnd.ts';
+import { pgDndUpsertMany } from './dnd.ts';
 import { pgCalls, pgFlows, pgNumbers } from './flows.ts';
 import { pgMessageQueries } from './messages.ts';
 import { pgOutbox } from './outbox.ts';
@@ -60,7 +61,11 @@ export async function createPostgresStore(opts: {
     dialect: 'postgres',
     accounts: sqlAccounts(port),
     dlt: sqlDlt(port),
-    dnd: { ...pgDnd(db), ...pgDndImport(db), ...pgConsentImport(db) },
+    dnd: {
+      ...sqlDnd(port, { upsertMany: pgDndUpsertMany(db) }),
+      ...pgDndImport(db),
+      ...pgConsentImport(db),
+    },
     messages: {
       ...pgMessageQueries(db, batches, pgChannel('messages')),
       ...pgOutbox(db, batches),

@@ -3,11 +3,11 @@
 import { EventEmitter } from 'node:events';
 import { sqlAccounts } from '../sql/accounts.ts';
 import { sqlDlt } from '../sql/dlt.ts';
+import { sqlDnd } from '../sql/dnd.ts';
 import type { Store } from '../types.ts';
 import { sqliteCallbacks } from './callbacks.ts';
 import { sqliteAdmins, sqliteCarriers } from './carriers.ts';
 import { migrateSqlite, openSqlite } from './db.ts';
-import { sqliteDnd } from './dnd.ts';
 import { sqliteCalls, sqliteFlows, sqliteNumbers } from './flows.ts';
 import { sqliteMessageQueries } from './messages.ts';
 import { sqliteOutbox } from './outbox.ts';
@@ -26,7 +26,7 @@ export function createSqliteStore(opts: { file: string; clock?: () => Date }): S
     dialect: 'sqlite',
     accounts: sqlAccounts(port),
     dlt: sqlDlt(port),
-    dnd: { ...sqliteDnd(db), ...sqliteDndImport(db), ...sqliteConsentImport(db) },
+    dnd: { ...sqlDnd(port), ...sqliteDndImport(db), ...sqliteConsentImport(db) },
     messages: {
       ...queries,
       // A new row wakes the workers once committed (as PostgreSQL's insert statement does).
