@@ -1,10 +1,10 @@
-/** The status-callback outbox on PostgreSQL. */
+/** Claiming due status callbacks on PostgreSQL with SKIP LOCKED (the rest is sql/callbacks.ts). */
 
 import { pgCodec as c, callbackFromRow, messageFromRow } from '../rows.ts';
 import type { CallbacksRepo } from '../types.ts';
 import type { PgDb } from './db.ts';
 
-export function pgCallbacks(db: PgDb): CallbacksRepo {
+export function pgClaimCallbacks(db: PgDb): Pick<CallbacksRepo, 'claimDue'> {
   return {
     async claimDue(owner, limit, leaseMs) {
       const now = db.now();
@@ -27,46 +27,6 @@ export function pgCallbacks(db: PgDb): CallbacksRepo {
       ]);
       const messages = new Map(rows.map((r) => [r.sid as string, messageFromRow(r, c)]));
       return jobs.map((j) => ({ ...j, message: messages.get(j.messageSid)! }));
-    },
-
-    async markDelivered(id) {
-      await db.run(
-        `UPDATE callbacks SET status = 'delivered', last_error = NULL, lease_owner = NULL,
-           lease_until = NULL WHERE id = $1`,
-        [id],
-      );
-    },
-
-    async retry(id, nextAttemptAt, error) {
-      await db.run(
-        `UPDATE callbacks SET status = 'pending', next_attempt_at = $1, last_error = $2,
-           lease_owner = NULL, lease_until = NULL WHERE id = $3`,
-        [nextAttemptAt, error, id],
-      );
-    },
-
-    async giveUp(id, error) {
-      await db.run(
-        `UPDATE callbacks SET status = 'failed', last_error = $1, lease_owner = NULL,
-           lease_until = NULL WHERE id = $2`,
-        [error, id],
-      );
-    },
-
-    async list(messageSid) {
-      const rows = await db.all(
-        'SELECT * FROM callbacks WHERE message_sid = $1 ORDER BY created_at, id',
-        [messageSid],
-      );
-      return rows.map((r) => callbackFromRow(r, c));
-    },
-
-    async stats() {
-      const row = await db.get(
-        `SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
-           count(*) FILTER (WHERE status = 'failed') AS failed FROM callbacks`,
-      );
-      return { pending: Number(row!.pending), failed: Number(row!.failed) };
     },
   };
 }

@@ -6,11 +6,12 @@
 
 import { EventEmitter } from 'node:events';
 import { sqlAccounts } from '../sql/accounts.ts';
+import { sqlCallbacks } from '../sql/callbacks.ts';
 import { sqlDlt } from '../sql/dlt.ts';
 import { sqlDnd } from '../sql/dnd.ts';
 import type { Store } from '../types.ts';
 import type { Batches } from './batch.ts';
-import { pgCallbacks } from './callbacks.ts';
+import { pgClaimCallbacks } from './callbacks.ts';
 import { pgAdmins, pgCarriers } from './carriers.ts';
 import { createListener, migratePostgres, openPostgres } from './db.ts';
 import { pgDndUpsertMany } from './dnd.ts';
@@ -71,7 +72,7 @@ export async function createPostgresStore(opts: {
       ...pgOutbox(db, batches),
       ...pgMessageReports(db),
     },
-    callbacks: pgCallbacks(db),
+    callbacks: sqlCallbacks(port, pgClaimCallbacks(db)),
     flows: pgFlows(db),
     numbers: pgNumbers(db),
     calls: pgCalls(db),

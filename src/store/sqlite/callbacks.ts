@@ -1,10 +1,10 @@
-/** The status-callback outbox on SQLite. */
+/** Claiming due status callbacks on SQLite, in one write transaction (the rest is sql/callbacks.ts). */
 
 import { sqliteCodec as c, callbackFromRow, messageFromRow } from '../rows.ts';
 import type { CallbacksRepo } from '../types.ts';
 import type { SqliteDb } from './db.ts';
 
-export function sqliteCallbacks(db: SqliteDb): CallbacksRepo {
+export function sqliteClaimCallbacks(db: SqliteDb): Pick<CallbacksRepo, 'claimDue'> {
   return {
     async claimDue(owner, limit, leaseMs) {
       const now = db.now();
@@ -35,47 +35,6 @@ export function sqliteCallbacks(db: SqliteDb): CallbacksRepo {
         );
         return jobs.map((j) => ({ ...j, message: messages.get(j.messageSid)! }));
       });
-    },
-
-    async markDelivered(id) {
-      db.run(
-        `UPDATE callbacks SET status = 'delivered', last_error = NULL, lease_owner = NULL,
-           lease_until = NULL WHERE id = ?`,
-        id,
-      );
-    },
-
-    async retry(id, nextAttemptAt, error) {
-      db.run(
-        `UPDATE callbacks SET status = 'pending', next_attempt_at = ?, last_error = ?,
-           lease_owner = NULL, lease_until = NULL WHERE id = ?`,
-        nextAttemptAt.getTime(),
-        error,
-        id,
-      );
-    },
-
-    async giveUp(id, error) {
-      db.run(
-        `UPDATE callbacks SET status = 'failed', last_error = ?, lease_owner = NULL,
-           lease_until = NULL WHERE id = ?`,
-        error,
-        id,
-      );
-    },
-
-    async list(messageSid) {
-      return db
-        .all('SELECT * FROM callbacks WHERE message_sid = ? ORDER BY created_at, id', messageSid)
-        .map((r) => callbackFromRow(r, c));
-    },
-
-    async stats() {
-      const row = db.get(
-        `SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
-           count(*) FILTER (WHERE status = 'failed') AS failed FROM callbacks`,
-      )!;
-      return { pending: Number(row.pending), failed: Number(row.failed) };
     },
   };
 }

@@ -2,10 +2,11 @@
 
 import { EventEmitter } from 'node:events';
 import { sqlAccounts } from '../sql/accounts.ts';
+import { sqlCallbacks } from '../sql/callbacks.ts';
 import { sqlDlt } from '../sql/dlt.ts';
 import { sqlDnd } from '../sql/dnd.ts';
 import type { Store } from '../types.ts';
-import { sqliteCallbacks } from './callbacks.ts';
+import { sqliteClaimCallbacks } from './callbacks.ts';
 import { sqliteAdmins, sqliteCarriers } from './carriers.ts';
 import { migrateSqlite, openSqlite } from './db.ts';
 import { sqliteCalls, sqliteFlows, sqliteNumbers } from './flows.ts';
@@ -43,7 +44,7 @@ export function createSqliteStore(opts: { file: string; clock?: () => Date }): S
       ...sqliteOutbox(db),
       ...sqliteMessageReports(db),
     },
-    callbacks: sqliteCallbacks(db),
+    callbacks: sqlCallbacks(port, sqliteClaimCallbacks(db)),
     flows: sqliteFlows(db),
     numbers: sqliteNumbers(db),
     calls: sqliteCalls(db),
