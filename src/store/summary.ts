@@ -12,6 +12,7 @@
  *   median and p95 use the nearest-rank method (the value at rank ⌈p·n⌉).
  */
 
+import { messageFilterConditions } from './sql/message-filter.ts';
 import { MESSAGE_STATUSES, type MessageFilter, type MessageStatus } from './types.ts';
 
 export const SUMMARY_GROUPS = [
@@ -76,8 +77,8 @@ export function summaryQueries(
   const params: unknown[] = [];
   const p = (value: unknown) => {
     params.push(value);
-    // Numbered in both dialects: a key expression appears twice in the latency query.
-    return dialect === 'sqlite' ? `?${params.length}` : `$${params.length}`;
+    // Numbered (the SQLite port reads $n as ?n): a key expression appears twice in the latency query.
+    return `$${params.length}`;
   };
   const time = (d: Date) => (dialect === 'sqlite' ? d.getTime() : d);
   const ms =
@@ -92,18 +93,8 @@ export function summaryQueries(
     params.length = 0;
     const key = keyExpression(dialect, q, ms, p);
     const where = [`account_sid = ${p(accountSid)}`];
-    const f = q.filter;
-    where.push(`created_at >= ${p(time(f.since))}`, `created_at < ${p(time(f.until))}`);
-    const eq = (column: string, value: string | undefined) => {
-      if (value !== undefined) where.push(`${column} = ${p(value)}`);
-    };
-    eq('status', f.status);
-    eq('to_number', f.to);
-    eq('sender_id', f.from);
-    eq('call_sid', f.callSid);
-    eq('flow_id', f.flowId);
-    eq('sms_type', f.smsType);
-    eq('dlt_template_id', f.dltTemplateId);
+    // The period is required here, so since and until are always set.
+    where.push(...messageFilterConditions(q.filter, p, time));
     if (extraWhere) where.push(extraWhere);
     const sql = `${select(key)} FROM messages WHERE ${where.join(' AND ')} ${tail}`;
     return { sql, params: [...params] };

@@ -9,6 +9,7 @@ import { sqlAccounts } from '../sql/accounts.ts';
 import { sqlCallbacks } from '../sql/callbacks.ts';
 import { sqlDlt } from '../sql/dlt.ts';
 import { sqlDnd } from '../sql/dnd.ts';
+import { sqlMessageReads } from '../sql/messages.ts';
 import type { Store } from '../types.ts';
 import type { Batches } from './batch.ts';
 import { pgClaimCallbacks } from './callbacks.ts';
@@ -16,10 +17,10 @@ import { pgAdmins, pgCarriers } from './carriers.ts';
 import { createListener, migratePostgres, openPostgres } from './db.ts';
 import { pgDndUpsertMany } from './dnd.ts';
 import { pgCalls, pgFlows, pgNumbers } from './flows.ts';
-import { pgMessageQueries } from './messages.ts';
+import { pgMessageInserts } from './messages.ts';
 import { pgOutbox } from './outbox.ts';
 import { pgPort } from './port.ts';
-import { pgConsentImport, pgDndImport, pgMessageReports } from './reports.ts';
+import { pgConsentImport, pgDndImport } from './reports.ts';
 
 type Channel = 'messages' | 'callbacks';
 const CHANNELS: Channel[] = ['messages', 'callbacks'];
@@ -68,9 +69,9 @@ export async function createPostgresStore(opts: {
       ...pgConsentImport(db),
     },
     messages: {
-      ...pgMessageQueries(db, batches, pgChannel('messages')),
+      ...sqlMessageReads(port),
+      ...pgMessageInserts(db, batches, pgChannel('messages')),
       ...pgOutbox(db, batches),
-      ...pgMessageReports(db),
     },
     callbacks: sqlCallbacks(port, pgClaimCallbacks(db)),
     flows: pgFlows(db),

@@ -1,16 +1,9 @@
-/** Messages on PostgreSQL: writing the outbox row, reading and listing messages, counts. */
+/** Writing the outbox row on PostgreSQL, batched into shared statements (reading is sql/messages.ts). */
 
 import { CallflowError } from '../../errors.ts';
-import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { isSameMessage, queuedMessage } from '../queued-message.ts';
-import {
-  pgCodec as c,
-  messageFromRow,
-  originColumns,
-  partFromRow,
-  transitionFromRow,
-} from '../rows.ts';
-import type { Message, MessageQueriesRepo, MessageStatus, NewMessage } from '../types.ts';
+import { pgCodec as c, messageFromRow, originColumns } from '../rows.ts';
+import type { Message, MessageQueriesRepo, NewMessage } from '../types.ts';
 import { type Batches, createBatcher, inDoubtUnlessRefused, type Outcome } from './batch.ts';
 import type { PgDb, Queryable } from './db.ts';
 
@@ -174,7 +167,11 @@ async function insertBatch(
  * `batches` collects this repo's batchers, for the store to drain before it closes; `wake` is the
  * PostgreSQL channel of the `messages` notification, sent by the insert statements themselves.
  */
-export function pgMessageQueries(db: PgDb, batches: Batches, wake: string): MessageQueriesRepo {
+export function pgMessageInserts(
+  db: PgDb,
+  batches: Batches,
+  wake: string,
+): Pick<MessageQueriesRepo, 'insert' | 'insertMany'> {
   // Concurrent API requests share one INSERT (and one commit). Calls with the same sid or
   // idempotency key go in different batches, one after the other, as they would alone.
   const insert = createBatcher<InsertCall, Inserted>({
@@ -199,96 +196,6 @@ export function pgMessageQueries(db: PgDb, batches: Batches, wake: string): Mess
         for (const m of ms) results.push(await insertOne(q, m, now, wake));
         return results;
       });
-    },
-
-    async get(accountSid, sid) {
-      const row = await db.get('SELECT * FROM messages WHERE sid = $1 AND account_sid = $2', [
-        sid,
-        accountSid,
-      ]);
-      return row && messageFromRow(row, c);
-    },
-
-    async getBySid(sid) {
-      const row = await db.get('SELECT * FROM messages WHERE sid = $1', [sid]);
-      return row && messageFromRow(row, c);
-    },
-
-    async list(accountSid, filter, cursor, limit) {
-      const params: unknown[] = [accountSid];
-      const where = ['account_sid = $1'];
-      const add = (sql: (p: string) => string, value: unknown) => {
-        params.push(value);
-        where.push(sql(`$${params.length}`));
-      };
-      const eq = (column: string, value: string | undefined) => {
-        if (value !== undefined) add((p) => `${column} = ${p}`, value);
-      };
-      eq('status', filter.status);
-      eq('to_number', filter.to);
-      eq('sender_id', filter.from);
-      eq('call_sid', filter.callSid);
-      eq('flow_id', filter.flowId);
-      eq('sms_type', filter.smsType);
-      eq('dlt_template_id', filter.dltTemplateId);
-      if (filter.since) add((p) => `created_at >= ${p}`, filter.since);
-      if (filter.until) add((p) => `created_at < ${p}`, filter.until);
-      if (cursor !== null) {
-        const after = decodeCursor(cursor);
-        params.push(new Date(after.createdAtMs), after.sid);
-        where.push(`(created_at, sid) < ($${params.length - 1}, $${params.length})`);
-      }
-      params.push(limit + 1);
-      const rows = await db.all(
-        `SELECT * FROM messages WHERE ${where.join(' AND ')}
-         ORDER BY created_at DESC, sid DESC LIMIT $${params.length}`,
-        params,
-      );
-      const items = rows.slice(0, limit).map((r) => messageFromRow(r, c));
-      const last = items.at(-1);
-      return {
-        items,
-        nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.sid) : null,
-      };
-    },
-
-    async transitions(sid) {
-      const rows = await db.all(
-        'SELECT * FROM message_transitions WHERE message_sid = $1 ORDER BY id',
-        [sid],
-      );
-      return rows.map((r) => transitionFromRow(r, c));
-    },
-
-    async parts(sid) {
-      const rows = await db.all('SELECT * FROM message_parts WHERE message_sid = $1 ORDER BY seq', [
-        sid,
-      ]);
-      return rows.map((r) => partFromRow(r, c));
-    },
-
-    async stats() {
-      const byStatus: Record<MessageStatus, number> = {
-        queued: 0,
-        sending: 0,
-        submitted: 0,
-        delivered: 0,
-        undelivered: 0,
-        failed: 0,
-      };
-      for (const r of await db.all('SELECT status, count(*) AS n FROM messages GROUP BY status')) {
-        byStatus[r.status as MessageStatus] = Number(r.n);
-      }
-      const due = await db.get(
-        `SELECT count(*) AS n, min(next_attempt_at) AS oldest FROM messages
-         WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1`,
-        [db.now()],
-      );
-      return {
-        byStatus,
-        due: Number(due!.n),
-        oldestDueAt: (due!.oldest as Date | null) ?? null,
-      };
     },
   };
 }

@@ -1,23 +1,8 @@
-/** Reports and streamed imports on PostgreSQL: the SMS summary, and DND files of any size. */
+/** Streamed imports on PostgreSQL: DND and consent files of any size. */
 
 import { ALL_TEMPLATES, normalizePreferences } from '../rows.ts';
-import { assembleSummary, summaryQueries } from '../summary.ts';
-import type { DndRepo, MessagesRepo } from '../types.ts';
+import type { DndRepo } from '../types.ts';
 import type { PgDb } from './db.ts';
-
-export function pgMessageReports(db: PgDb): Pick<MessagesRepo, 'summarize'> {
-  return {
-    async summarize(accountSid, query) {
-      const q = summaryQueries('postgres', accountSid, query);
-      const [totals, reasons, latency] = await Promise.all([
-        db.all(q.totals.sql, q.totals.params),
-        db.all(q.reasons.sql, q.reasons.params),
-        db.all(q.latency.sql, q.latency.params),
-      ]);
-      return assembleSummary(totals, reasons, latency);
-    },
-  };
-}
 
 const UPSERT = `INSERT INTO dnd (account_sid, number, preferences, updated_at)
   SELECT $1, n, p::jsonb, $4 FROM unnest($2::text[], $3::text[]) AS u (n, p)

@@ -5,15 +5,16 @@ import { sqlAccounts } from '../sql/accounts.ts';
 import { sqlCallbacks } from '../sql/callbacks.ts';
 import { sqlDlt } from '../sql/dlt.ts';
 import { sqlDnd } from '../sql/dnd.ts';
+import { sqlMessageReads } from '../sql/messages.ts';
 import type { Store } from '../types.ts';
 import { sqliteClaimCallbacks } from './callbacks.ts';
 import { sqliteAdmins, sqliteCarriers } from './carriers.ts';
 import { migrateSqlite, openSqlite } from './db.ts';
 import { sqliteCalls, sqliteFlows, sqliteNumbers } from './flows.ts';
-import { sqliteMessageQueries } from './messages.ts';
+import { sqliteMessageInserts } from './messages.ts';
 import { sqliteOutbox } from './outbox.ts';
 import { sqlitePort } from './port.ts';
-import { sqliteConsentImport, sqliteDndImport, sqliteMessageReports } from './reports.ts';
+import { sqliteConsentImport, sqliteDndImport } from './reports.ts';
 
 export function createSqliteStore(opts: { file: string; clock?: () => Date }): Store {
   const db = openSqlite(opts.file, opts.clock ?? (() => new Date()));
@@ -22,14 +23,14 @@ export function createSqliteStore(opts: { file: string; clock?: () => Date }): S
   events.setMaxListeners(0);
   let closed = false;
   const port = sqlitePort(db);
-  const queries = sqliteMessageQueries(db);
+  const queries = sqliteMessageInserts(db);
   return {
     dialect: 'sqlite',
     accounts: sqlAccounts(port),
     dlt: sqlDlt(port),
     dnd: { ...sqlDnd(port), ...sqliteDndImport(db), ...sqliteConsentImport(db) },
     messages: {
-      ...queries,
+      ...sqlMessageReads(port),
       // A new row wakes the workers once committed (as PostgreSQL's insert statement does).
       async insert(m) {
         const result = await queries.insert(m);
@@ -42,7 +43,6 @@ export function createSqliteStore(opts: { file: string; clock?: () => Date }): S
         return results;
       },
       ...sqliteOutbox(db),
-      ...sqliteMessageReports(db),
     },
     callbacks: sqlCallbacks(port, sqliteClaimCallbacks(db)),
     flows: sqliteFlows(db),

@@ -1,20 +1,8 @@
-/** Reports and streamed imports on SQLite: the SMS summary, and DND files of any size. */
+/** Streamed imports on SQLite: DND and consent files of any size. */
 
 import { ALL_TEMPLATES, normalizePreferences } from '../rows.ts';
-import { assembleSummary, summaryQueries } from '../summary.ts';
-import type { DndRepo, MessagesRepo } from '../types.ts';
+import type { DndRepo } from '../types.ts';
 import type { SqliteDb } from './db.ts';
-
-export function sqliteMessageReports(db: SqliteDb): Pick<MessagesRepo, 'summarize'> {
-  return {
-    async summarize(accountSid, query) {
-      const q = summaryQueries('sqlite', accountSid, query);
-      const run = (s: { sql: string; params: unknown[] }) =>
-        db.all(s.sql, ...(s.params as (string | number | null)[]));
-      return assembleSummary(run(q.totals), run(q.reasons), run(q.latency));
-    },
-  };
-}
 
 // Staging lives in the connection's TEMP schema: the shared connection cannot hold a transaction
 // open across the awaits of a stream (everything else in the process would join it), so batches
