@@ -9,6 +9,7 @@ import { sqlAccounts } from '../sql/accounts.ts';
 import { sqlCallbacks } from '../sql/callbacks.ts';
 import { sqlDlt } from '../sql/dlt.ts';
 import { sqlDnd } from '../sql/dnd.ts';
+import { sqlCalls, sqlFlows, sqlNumbers } from '../sql/flows.ts';
 import { sqlMessageReads } from '../sql/messages.ts';
 import type { Store } from '../types.ts';
 import type { Batches } from './batch.ts';
@@ -16,7 +17,6 @@ import { pgClaimCallbacks } from './callbacks.ts';
 import { pgAdmins, pgCarriers } from './carriers.ts';
 import { createListener, migratePostgres, openPostgres } from './db.ts';
 import { pgDndUpsertMany } from './dnd.ts';
-import { pgCalls, pgFlows, pgNumbers } from './flows.ts';
 import { pgMessageInserts } from './messages.ts';
 import { pgOutbox } from './outbox.ts';
 import { pgPort } from './port.ts';
@@ -74,9 +74,9 @@ export async function createPostgresStore(opts: {
       ...pgOutbox(db, batches),
     },
     callbacks: sqlCallbacks(port, pgClaimCallbacks(db)),
-    flows: pgFlows(db),
-    numbers: pgNumbers(db),
-    calls: pgCalls(db),
+    flows: sqlFlows(port),
+    numbers: sqlNumbers(port),
+    calls: sqlCalls(port),
     carriers: pgCarriers(db),
     admins: pgAdmins(db),
     migrate: () => migratePostgres(db),

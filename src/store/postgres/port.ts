@@ -23,6 +23,8 @@ export function pgPort(db: PgDb): SqlPort {
         return driveAsync(steps(), (s) => statements[s.kind](s.sql, s.params));
       }),
     isUniqueViolation,
+    forShare: ' FOR SHARE',
+    jsonParam: (param) => `${param}::jsonb`,
     jsonArrayHas: (column, param) => `${column} ? ${param}`,
   };
 }

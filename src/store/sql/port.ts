@@ -45,6 +45,11 @@ export interface SqlPort {
   tx<T>(steps: () => Steps<T>): Promise<T>;
   /** Whether an error is a unique or primary-key violation. */
   isUniqueViolation(error: unknown): boolean;
+  /** Appended to a SELECT that must keep its rows from changing until the commit (PostgreSQL's
+   * FOR SHARE; nothing on SQLite, whose write transaction holds the whole database). */
+  readonly forShare: string;
+  /** A JSON parameter where its type cannot be inferred, e.g. inside coalesce (PostgreSQL: `$1::jsonb`). */
+  jsonParam(param: string): string;
   /** SQL that is true when the JSON array in `column` holds the text `param`. */
   jsonArrayHas(column: string, param: string): string;
 }

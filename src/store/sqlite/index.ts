@@ -5,12 +5,12 @@ import { sqlAccounts } from '../sql/accounts.ts';
 import { sqlCallbacks } from '../sql/callbacks.ts';
 import { sqlDlt } from '../sql/dlt.ts';
 import { sqlDnd } from '../sql/dnd.ts';
+import { sqlCalls, sqlFlows, sqlNumbers } from '../sql/flows.ts';
 import { sqlMessageReads } from '../sql/messages.ts';
 import type { Store } from '../types.ts';
 import { sqliteClaimCallbacks } from './callbacks.ts';
 import { sqliteAdmins, sqliteCarriers } from './carriers.ts';
 import { migrateSqlite, openSqlite } from './db.ts';
-import { sqliteCalls, sqliteFlows, sqliteNumbers } from './flows.ts';
 import { sqliteMessageInserts } from './messages.ts';
 import { sqliteOutbox } from './outbox.ts';
 import { sqlitePort } from './port.ts';
@@ -45,9 +45,9 @@ export function createSqliteStore(opts: { file: string; clock?: () => Date }): S
       ...sqliteOutbox(db),
     },
     callbacks: sqlCallbacks(port, sqliteClaimCallbacks(db)),
-    flows: sqliteFlows(db),
-    numbers: sqliteNumbers(db),
-    calls: sqliteCalls(db),
+    flows: sqlFlows(port),
+    numbers: sqlNumbers(port),
+    calls: sqlCalls(port),
     carriers: sqliteCarriers(db),
     admins: sqliteAdmins(db),
     async migrate() {

@@ -49,6 +49,8 @@ export function sqlitePort(db: SqliteDb): SqlPort {
     run: (sql, params = []) => settle(() => exec({ kind: 'run', sql, params })) as never,
     tx: (steps) => settle(() => db.tx(() => driveSync(steps(), exec))),
     isUniqueViolation: isSqliteUniqueViolation,
+    forShare: '',
+    jsonParam: (param) => param,
     jsonArrayHas: (column, param) =>
       `EXISTS (SELECT 1 FROM json_each(${column}) WHERE value = ${param})`,
   };
