@@ -1,7 +1,6 @@
 /** Flows and their versions, ExoPhones and calls, written once for both dialects (port.ts). */
 
 import { CallflowError } from '../../errors.ts';
-import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { callFromRow, flowFromRow, flowVersionFromRow, numberFromRow } from '../flow-rows.ts';
 import type {
   CallsRepo,
@@ -11,6 +10,7 @@ import type {
   NumberRecord,
   NumbersRepo,
 } from '../flow-types.ts';
+import { newestFirstPage } from './page.ts';
 import { get, run, type SqlPort, type Steps } from './port.ts';
 
 export function sqlFlows(port: SqlPort): FlowsRepo {
@@ -246,34 +246,22 @@ export function sqlCalls(port: SqlPort): CallsRepo {
       return row && callFromRow(row, c);
     },
 
-    async list(accountSid, filter, cursor, limit) {
-      const params: unknown[] = [];
-      const p = (value: unknown) => {
-        params.push(value);
-        return `$${params.length}`;
-      };
-      const where = [`account_sid = ${p(accountSid)}`];
-      if (filter.flowId !== undefined) where.push(`flow_id = ${p(filter.flowId)}`);
-      if (filter.status !== undefined) where.push(`status = ${p(filter.status)}`);
-      if (filter.since !== undefined) where.push(`started_at >= ${p(port.time(filter.since))}`);
-      if (filter.until !== undefined) where.push(`started_at < ${p(port.time(filter.until))}`);
-      if (cursor !== null) {
-        const after = decodeCursor(cursor);
-        where.push(
-          `(started_at, sid) < (${p(port.time(new Date(after.createdAtMs)))}, ${p(after.sid)})`,
-        );
-      }
-      const rows = await port.all(
-        `SELECT * FROM calls WHERE ${where.join(' AND ')}
-         ORDER BY started_at DESC, sid DESC LIMIT ${p(limit + 1)}`,
-        params,
-      );
-      const items = rows.slice(0, limit).map((r) => callFromRow(r, c));
-      const last = items.at(-1);
-      return {
-        items,
-        nextCursor: rows.length > limit && last ? encodeCursor(last.startedAt, last.sid) : null,
-      };
-    },
+    list: (accountSid, filter, cursor, limit) =>
+      newestFirstPage(port, {
+        table: 'calls',
+        timeColumn: 'started_at',
+        conditions: (p) => {
+          const where = [`account_sid = ${p(accountSid)}`];
+          if (filter.flowId !== undefined) where.push(`flow_id = ${p(filter.flowId)}`);
+          if (filter.status !== undefined) where.push(`status = ${p(filter.status)}`);
+          if (filter.since !== undefined) where.push(`started_at >= ${p(port.time(filter.since))}`);
+          if (filter.until !== undefined) where.push(`started_at < ${p(port.time(filter.until))}`);
+          return where;
+        },
+        cursor,
+        limit,
+        fromRow: (r) => callFromRow(r, c),
+        timeOf: (call) => call.startedAt,
+      }),
   };
 }

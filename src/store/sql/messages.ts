@@ -4,7 +4,6 @@
  * own group commit (`<dialect>/messages.ts`).
  */
 
-import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { messageFromRow, partFromRow, transitionFromRow } from '../rows.ts';
 import { assembleSummary, summaryQueries } from '../summary.ts';
 import {
@@ -14,6 +13,7 @@ import {
   type MessagesRepo,
 } from '../types.ts';
 import { messageFilterConditions } from './message-filter.ts';
+import { newestFirstPage } from './page.ts';
 import type { SqlPort } from './port.ts';
 
 export type MessageReads = Omit<MessageQueriesRepo, 'insert' | 'insertMany'> &
@@ -35,32 +35,19 @@ export function sqlMessageReads(port: SqlPort): MessageReads {
       return row && messageFromRow(row, c);
     },
 
-    async list(accountSid, filter, cursor, limit) {
-      const params: unknown[] = [];
-      const p = (value: unknown) => {
-        params.push(value);
-        return `$${params.length}`;
-      };
-      const where = [`account_sid = ${p(accountSid)}`];
-      where.push(...messageFilterConditions(filter, p, port.time));
-      if (cursor !== null) {
-        const after = decodeCursor(cursor);
-        where.push(
-          `(created_at, sid) < (${p(port.time(new Date(after.createdAtMs)))}, ${p(after.sid)})`,
-        );
-      }
-      const rows = await port.all(
-        `SELECT * FROM messages WHERE ${where.join(' AND ')}
-         ORDER BY created_at DESC, sid DESC LIMIT ${p(limit + 1)}`,
-        params,
-      );
-      const items = rows.slice(0, limit).map((r) => messageFromRow(r, c));
-      const last = items.at(-1);
-      return {
-        items,
-        nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.sid) : null,
-      };
-    },
+    list: (accountSid, filter, cursor, limit) =>
+      newestFirstPage(port, {
+        table: 'messages',
+        timeColumn: 'created_at',
+        conditions: (p) => [
+          `account_sid = ${p(accountSid)}`,
+          ...messageFilterConditions(filter, p, port.time),
+        ],
+        cursor,
+        limit,
+        fromRow: (r) => messageFromRow(r, c),
+        timeOf: (m) => m.createdAt,
+      }),
 
     async transitions(sid) {
       const rows = await port.all(

@@ -11,7 +11,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import { CallflowError } from '../../errors.ts';
 import { loadMigrations, pendingMigrations } from '../migrations.ts';
 import type { Row } from '../rows.ts';
 
@@ -177,14 +176,4 @@ export function migrateSqlite(db: SqliteDb): { from: number; to: number } {
     }
     return { from, to: pending.at(-1)?.version ?? from };
   });
-}
-
-/** SQLite's constraint errors as CallflowError CONFLICT; anything else unchanged. */
-export function conflictOr(error: unknown, message: string): unknown {
-  const e = error as { code?: string; errcode?: number };
-  // 1555 SQLITE_CONSTRAINT_PRIMARYKEY, 2067 SQLITE_CONSTRAINT_UNIQUE
-  if (e.code === 'ERR_SQLITE_ERROR' && (e.errcode === 1555 || e.errcode === 2067)) {
-    return new CallflowError('CONFLICT', message);
-  }
-  return error;
 }
