@@ -17,6 +17,7 @@ import type {
   LedgerEntry,
   Message,
   MessagePart,
+  NewMessage,
   Origin,
   Transition,
   WhitelistEntry,
@@ -174,6 +175,36 @@ function originFromRow(r: Row): Origin {
 /** Origin as the four columns it is stored in. */
 export function originColumns(o: Origin): [string, string | null, string | null, string | null] {
   return o.kind === 'flow' ? ['flow', o.callSid, o.flowId, o.appletId] : [o.kind, null, null, null];
+}
+
+/**
+ * A new message's columns, in the order both dialects' INSERT lists them (sid … valid_until);
+ * `time` makes valid_until the dialect's timestamp.
+ */
+export function newMessageValues(m: NewMessage, time: (at: Date) => unknown): unknown[] {
+  const [originKind, callSid, flowId, appletId] = originColumns(m.origin);
+  return [
+    m.sid,
+    m.accountSid,
+    originKind,
+    callSid,
+    flowId,
+    appletId,
+    m.to,
+    m.senderId,
+    m.body,
+    m.smsType,
+    m.dltEntityId,
+    m.dltTemplateId,
+    m.encoding,
+    m.segments,
+    m.statusCallback,
+    m.callbackFormat,
+    m.customField,
+    m.idempotencyKey,
+    m.requestHash,
+    time(m.validUntil),
+  ];
 }
 
 export function messageFromRow(r: Row, c: Codec): Message {

@@ -2,7 +2,7 @@
 
 import { CallflowError } from '../../errors.ts';
 import { isSameMessage, queuedMessage } from '../queued-message.ts';
-import { pgCodec as c, messageFromRow, originColumns } from '../rows.ts';
+import { pgCodec as c, messageFromRow, newMessageValues, originColumns } from '../rows.ts';
 import type { Message, MessageQueriesRepo, NewMessage } from '../types.ts';
 import { type Batches, createBatcher, inDoubtUnlessRefused, type Outcome } from './batch.ts';
 import type { PgDb, Queryable } from './db.ts';
@@ -35,31 +35,7 @@ async function insertRow(q: Queryable, accountSid: string, params: unknown[]) {
 }
 
 async function insertOne(q: Queryable, m: NewMessage, now: Date, wake: string) {
-  const [originKind, callSid, flowId, appletId] = originColumns(m.origin);
-  const row = await insertRow(q, m.accountSid, [
-    m.sid,
-    m.accountSid,
-    originKind,
-    callSid,
-    flowId,
-    appletId,
-    m.to,
-    m.senderId,
-    m.body,
-    m.smsType,
-    m.dltEntityId,
-    m.dltTemplateId,
-    m.encoding,
-    m.segments,
-    m.statusCallback,
-    m.callbackFormat,
-    m.customField,
-    m.idempotencyKey,
-    m.requestHash,
-    m.validUntil,
-    now,
-    wake,
-  ]);
+  const row = await insertRow(q, m.accountSid, [...newMessageValues(m, (at) => at), now, wake]);
   // Built from the input rather than read back with RETURNING * (as on SQLite; see
   // queued-message.ts): the row returned only says that it was written.
   if (row) return { message: queuedMessage(m, now.getTime()), created: true };

@@ -3,7 +3,7 @@
 import type { SQLInputValue } from 'node:sqlite';
 import { CallflowError } from '../../errors.ts';
 import { isSameMessage, queuedMessage } from '../queued-message.ts';
-import { sqliteCodec as c, messageFromRow, originColumns } from '../rows.ts';
+import { sqliteCodec as c, messageFromRow, newMessageValues } from '../rows.ts';
 import type { MessageQueriesRepo, NewMessage } from '../types.ts';
 import type { SqliteDb } from './db.ts';
 
@@ -34,29 +34,9 @@ export function sqliteMessageInserts(
   }
 
   function insertOne(m: NewMessage, now: number) {
-    const [originKind, callSid, flowId, appletId] = originColumns(m.origin);
     const inserted = insertRow(
       m.accountSid,
-      m.sid,
-      m.accountSid,
-      originKind,
-      callSid,
-      flowId,
-      appletId,
-      m.to,
-      m.senderId,
-      m.body,
-      m.smsType,
-      m.dltEntityId,
-      m.dltTemplateId,
-      m.encoding,
-      m.segments,
-      m.statusCallback,
-      m.callbackFormat,
-      m.customField,
-      m.idempotencyKey,
-      m.requestHash,
-      m.validUntil.getTime(),
+      ...(newMessageValues(m, (at) => at.getTime()) as SQLInputValue[]),
       now,
       now,
       now,
