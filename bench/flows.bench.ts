@@ -46,6 +46,7 @@ import { createCarrier } from '../src/carriers/index.ts';
 import { createSender } from '../src/delivery/send.ts';
 import { createDeliveryWorker } from '../src/delivery/worker.ts';
 import { DEMO_ENTITY_ID, DEMO_SENDER_ID, DEMO_TEMPLATES } from '../src/demo.ts';
+import { coerceError } from '../src/errors.ts';
 import { type AnyAppletDefinition, appletDefinition } from '../src/flows/registry.ts';
 import { createFlowService } from '../src/flows/service.ts';
 import type { FlowDocument, SmsLogEntry } from '../src/flows/types.ts';
@@ -398,7 +399,7 @@ async function postgresReachable(): Promise<string | null> {
     await client.query('SELECT 1');
     return null;
   } catch (error) {
-    return (error as Error).message;
+    return coerceError(error).message;
   } finally {
     await client.end().catch(() => {});
   }

@@ -36,6 +36,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../src/config.ts';
+import { coerceError } from '../src/errors.ts';
 import { startServer } from '../src/server.ts';
 import {
   bodyFor,
@@ -323,7 +324,7 @@ async function scratchDatabase(): Promise<
     await admin.query(`CREATE DATABASE ${name}`);
   } catch (error) {
     await admin.end().catch(() => {});
-    return { error: `PostgreSQL unavailable at ${adminUrl}: ${(error as Error).message}` };
+    return { error: `PostgreSQL unavailable at ${adminUrl}: ${coerceError(error).message}` };
   }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
@@ -351,7 +352,7 @@ export async function run(): Promise<BenchResult[]> {
     try {
       return { ok: true, m: await f() };
     } catch (error) {
-      return { ok: false, why: String((error as Error).message ?? error).split('\n')[0]! };
+      return { ok: false, why: coerceError(error).message.split('\n')[0]! };
     }
   };
 
@@ -373,7 +374,7 @@ export async function run(): Promise<BenchResult[]> {
   } catch (error) {
     kannel = {
       ok: false,
-      why: `Kannel run failed: ${String((error as Error).message).split('\n')[0]}`,
+      why: `Kannel run failed: ${coerceError(error).message.split('\n')[0]}`,
     };
   }
   const peerName = `Kannel ${kannel.version ?? '1.4.5'}`;

@@ -20,6 +20,7 @@ import {
   PromotionalSettingsSchema,
   SmsSettingsSchema,
 } from './delivery/config.ts';
+import { coerceError } from './errors.ts';
 import { FlowSettingsSchema } from './flows/config.ts';
 import { SipConfigSchema } from './telephony/sip/config.ts';
 
@@ -131,12 +132,12 @@ export function loadConfig(options: {
     try {
       text = readFileSync(path, 'utf8');
     } catch (error) {
-      throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+      throw new ConfigError(`cannot read config file ${path}: ${coerceError(error).message}`);
     }
     try {
       raw = JSON.parse(text) as Record<string, unknown>;
     } catch (error) {
-      throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+      throw new ConfigError(`config file ${path} is not valid JSON: ${coerceError(error).message}`);
     }
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
       throw new ConfigError(`config file ${path} must hold a JSON object`);

@@ -510,3 +510,19 @@ export class CallflowError extends Error {
     return def.httpStatus ?? 500;
   }
 }
+
+/**
+ * A thrown value as an Error: itself when it is one, otherwise an Error whose message is the value
+ * as text and whose `cause` is the value. Code that reads a caught value's message calls this once
+ * instead of casting.
+ */
+export function coerceError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  return new Error(text, { cause: value });
+}

@@ -6,7 +6,7 @@
 
 import { createAccount, paiseToRupees, rupeesToPaise } from '../accounts.ts';
 import { loadConfig } from '../config.ts';
-import { CallflowError } from '../errors.ts';
+import { CallflowError, coerceError } from '../errors.ts';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/types.ts';
 import { parse, UsageError } from './usage.ts';
@@ -33,7 +33,7 @@ function amount(flag: string, value: string | undefined): number {
   try {
     return rupeesToPaise(value);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(coerceError(error).message);
   }
 }
 

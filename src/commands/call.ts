@@ -20,6 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config.ts';
+import { coerceError } from '../errors.ts';
 import { normalizeNumber } from '../sms/index.ts';
 import { type CallView, formatCall, formatTransition, type SmsView } from './call-format.ts';
 import { parse, UsageError } from './usage.ts';
@@ -95,7 +96,7 @@ function target(values: {
       token = saved.apiToken;
     } catch (error) {
       throw new CallFailed(
-        `no demo credentials in ${file} (${(error as Error).message.split('\n')[0]}): start the server with 'npm start' (same DATA_DIR), or pass --key and --token`,
+        `no demo credentials in ${file} (${coerceError(error).message.split('\n')[0]}): start the server with 'npm start' (same DATA_DIR), or pass --key and --token`,
       );
     }
   }
@@ -125,7 +126,7 @@ async function request<T>(
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     throw new CallFailed(
-      `cannot reach callflow at ${t.url} (${cause?.code ?? cause?.message ?? (error as Error).message}): is it running ('npm start')?`,
+      `cannot reach callflow at ${t.url} (${cause?.code ?? cause?.message ?? coerceError(error).message}): is it running ('npm start')?`,
     );
   }
   const text = await response.text();

@@ -14,6 +14,7 @@ import {
   type ReceiptOutcome,
 } from '../carriers/sim/outcomes.ts';
 import { CarrierSimulator } from '../carriers/simulator.ts';
+import { coerceError } from '../errors.ts';
 import { parse, UsageError } from './usage.ts';
 
 /** "delivered=0.9,undelivered=0.1" -> { delivered: 0.9, undelivered: 0.1 }. */
@@ -46,7 +47,7 @@ function readPem(path: string, option: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    throw new UsageError(`--${option}: cannot read ${path}: ${(error as Error).message}`);
+    throw new UsageError(`--${option}: cannot read ${path}: ${coerceError(error).message}`);
   }
 }
 

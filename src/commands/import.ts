@@ -14,7 +14,7 @@ import { type DndImportResult, importDnd } from '../bulk-imports/dnd.ts';
 import type { ImportProblem } from '../bulk-imports/report.ts';
 import { importTemplates, type TemplateImportResult } from '../bulk-imports/templates.ts';
 import { loadConfig } from '../config.ts';
-import { CallflowError } from '../errors.ts';
+import { CallflowError, coerceError } from '../errors.ts';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/types.ts';
 import { parse, UsageError } from './usage.ts';
@@ -133,7 +133,7 @@ async function runImport(command: 'templates' | 'dnd', argv: string[]): Promise<
   try {
     size = (await stat(file)).size;
   } catch (error) {
-    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+    throw new UsageError(`cannot read ${file}: ${coerceError(error).message}`);
   }
   const progress = createProgress(`importing ${file}`, size);
   let rows = 0;

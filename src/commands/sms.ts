@@ -4,7 +4,7 @@
  * A contract other tools rely on: one JSON object per input, in input order.
  */
 
-import { CallflowError } from '../errors.ts';
+import { CallflowError, coerceError } from '../errors.ts';
 import { inspectSms, type SmsSplitOptions } from '../sms/index.ts';
 import { parse, stdinLines, UsageError, writeOut } from './usage.ts';
 
@@ -57,7 +57,7 @@ export function parseJsonLine(
   try {
     return { ok: true, value: JSON.parse(line) };
   } catch (error) {
-    const message = `not valid JSON: ${(error as Error).message}`;
+    const message = `not valid JSON: ${coerceError(error).message}`;
     return { ok: false, json: JSON.stringify({ error: { code: 'MALFORMED_REQUEST', message } }) };
   }
 }

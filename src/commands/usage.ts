@@ -1,6 +1,7 @@
 /** Command-line plumbing shared by the subcommands. */
 
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { coerceError } from '../errors.ts';
 
 /** Bad usage: the CLI prints the message on one line and exits 2. */
 export class UsageError extends Error {
@@ -15,7 +16,7 @@ export function parse<T extends ParseArgsConfig>(argv: string[], config: T) {
   try {
     return parseArgs({ ...config, args: argv, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad usage');
+    throw new UsageError(coerceError(error).message.split('\n')[0] ?? 'bad usage');
   }
 }
 

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { hostname } from 'node:os';
-import { CallflowError } from '../errors.ts';
+import { CallflowError, coerceError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Account, CallbackJob, Message, Store } from '../store/types.ts';
 import { callbackBody, SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from './callback-payload.ts';
@@ -152,8 +152,9 @@ export function createCallbackDispatcher(deps: {
         await store.callbacks.giveUp(job.id, `CALLBACK_URL_BLOCKED: ${error.message}`);
         return;
       }
-      const e = error as Error & { code?: string };
-      outcome = e.code ? `${e.code}: ${e.message}` : e.message;
+      const e = coerceError(error);
+      const code = (e as { code?: unknown }).code;
+      outcome = typeof code === 'string' && code ? `${code}: ${e.message}` : e.message;
     }
     deps.metrics?.callbackFailed();
     if (stopped.signal.aborted) {

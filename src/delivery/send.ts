@@ -6,7 +6,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { CallflowError, type ReasonCode } from '../errors.ts';
+import { CallflowError, coerceError, type ReasonCode } from '../errors.ts';
 import { inspectSms } from '../sms/index.ts';
 import { type Message, type Origin, SMS_TYPES, type SmsType, type Store } from '../store/types.ts';
 import {
@@ -171,7 +171,7 @@ export function createSender(deps: {
       try {
         checkOutboundUrl(statusCallback, outbound);
       } catch (error) {
-        refuse('CALLBACK_URL_BLOCKED', 'statusCallback', (error as Error).message);
+        refuse('CALLBACK_URL_BLOCKED', 'statusCallback', coerceError(error).message);
       }
     }
     const customField = optionalString(r.customField, 'customField', MAX_CUSTOM_FIELD);

@@ -14,7 +14,7 @@
  * the end of the flow. An SMS handed to sendSms stays in the outbox and is delivered regardless.
  */
 
-import { CallflowError, isReasonCode } from '../errors.ts';
+import { CallflowError, coerceError, isReasonCode } from '../errors.ts';
 import { CallEnded, CallerHangup, type Telephony } from '../telephony/types.ts';
 import { newCallSid } from './call-sid.ts';
 import { DEFAULT_MAX_STEPS, DEFAULT_PASSTHRU_TIMEOUT_MS } from './config.ts';
@@ -190,7 +190,7 @@ export class CallSession {
       return this.#end(
         'error',
         isReasonCode(code) ? code : 'INTERNAL_ERROR',
-        (error as Error)?.message ?? String(error),
+        coerceError(error).message,
       );
     } finally {
       await telephony.hangup().catch(() => {});

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import pg from 'pg';
-import { CallflowError } from '../errors.ts';
+import { CallflowError, coerceError } from '../errors.ts';
 import { openStore } from './index.ts';
 import type { Account, NewMessage, Rates, ReceiptInput, Store } from './types.ts';
 
@@ -164,7 +164,7 @@ export async function openTestStore(
       store = await openStore({ ...base, clock: o.clock ?? clock, migrate: o.migrate ?? true });
     } catch (error) {
       if (error instanceof CallflowError) throw error;
-      throw new Error(`cannot open the ${kind} test store: ${(error as Error).message}`, {
+      throw new Error(`cannot open the ${kind} test store: ${coerceError(error).message}`, {
         cause: error,
       });
     }

@@ -15,7 +15,7 @@ import { isUtf8 } from 'node:buffer';
 import { AjvCompiler } from '@fastify/ajv-compiler';
 import { parse as parseQueryString } from 'fast-querystring';
 import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
-import { CallflowError } from '../../errors.ts';
+import { CallflowError, coerceError } from '../../errors.ts';
 
 /** Bodies that came from a form: validated with coercion, and read by Exotel's rules for forms. */
 const formBodies = new WeakSet<object>();
@@ -69,7 +69,7 @@ export function installBodyParsers(app: FastifyInstance): void {
       try {
         done(null, parseForm(body));
       } catch (error) {
-        done(error as Error, undefined);
+        done(coerceError(error), undefined);
       }
     },
   );

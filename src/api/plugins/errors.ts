@@ -5,7 +5,7 @@
  */
 
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CallflowError, REASONS, type ReasonCode } from '../../errors.ts';
+import { CallflowError, coerceError, REASONS, type ReasonCode } from '../../errors.ts';
 
 export interface ValidationDetail {
   /** Where the value was: body, querystring, params or headers. */
@@ -131,7 +131,7 @@ export function frameworkErrors(
 /** Installs the error and not-found handlers on the root instance, so every route shares them. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
-    const { status, body } = toErrorBody(error as Error, request);
+    const { status, body } = toErrorBody(coerceError(error), request);
     return sendError(reply, status, body);
   });
   app.setNotFoundHandler((request, reply) =>

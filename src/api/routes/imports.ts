@@ -17,7 +17,7 @@ import { importConsents } from '../../bulk-imports/consents.ts';
 import { importDnd } from '../../bulk-imports/dnd.ts';
 import type { ImportProblem } from '../../bulk-imports/report.ts';
 import { importTemplates } from '../../bulk-imports/templates.ts';
-import { CallflowError, type ReasonCode } from '../../errors.ts';
+import { CallflowError, coerceError, type ReasonCode } from '../../errors.ts';
 import { LintFindingSchema } from '../dlt-resources.ts';
 import { principal } from '../plugins/auth.ts';
 import { errorResponses, StringEnum } from '../schemas.ts';
@@ -94,7 +94,7 @@ function unreadable(error: unknown): unknown {
   }
   return new CallflowError(
     'MALFORMED_REQUEST',
-    `The upload could not be read: ${(error as Error).message}`,
+    `The upload could not be read: ${coerceError(error).message}`,
   );
 }
 

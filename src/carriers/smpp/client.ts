@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import smpp, { type PDU, type Session } from 'smpp';
+import { coerceError } from '../../errors.ts';
 import type {
   Carrier,
   CarrierLogger,
@@ -382,7 +383,7 @@ function tlsOptions(
       ca = readFileSync(config.tlsCaFile);
     } catch (error) {
       throw new Error(
-        `carrier ${config.name}: cannot read tlsCaFile ${config.tlsCaFile}: ${(error as Error).message}`,
+        `carrier ${config.name}: cannot read tlsCaFile ${config.tlsCaFile}: ${coerceError(error).message}`,
       );
     }
   }

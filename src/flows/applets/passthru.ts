@@ -12,7 +12,7 @@
  */
 
 import { Type } from 'typebox';
-import { isReasonCode } from '../../errors.ts';
+import { coerceError, isReasonCode } from '../../errors.ts';
 import type { AppletContext, AppletDefinition } from '../types.ts';
 
 /** Largest response body read for variables, characters. */
@@ -189,8 +189,7 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 function describe(error: unknown, signal: AbortSignal): string {
   const code = (error as { code?: unknown } | null)?.code;
   if (isReasonCode(code)) return code;
-  if (signal.aborted && (signal.reason as Error | undefined)?.name === 'TimeoutError')
-    return 'timeout';
+  if (signal.aborted && coerceError(signal.reason).name === 'TimeoutError') return 'timeout';
   return 'network';
 }
 

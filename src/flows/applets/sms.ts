@@ -10,7 +10,7 @@
 
 import { type Static, Type } from 'typebox';
 import { SENDER_ID_MAX_LENGTH } from '../../dlt/index.ts';
-import { isReasonCode } from '../../errors.ts';
+import { coerceError, isReasonCode } from '../../errors.ts';
 import { renderBody, variablesOf } from '../../sms/variables.ts';
 import type {
   AppletContext,
@@ -111,7 +111,7 @@ export const sms: AppletDefinition<typeof SmsConfigSchema> = {
     try {
       body = renderBody(config.body, values, { now: ctx.now(), timeZone: ctx.timeZone });
     } catch (error) {
-      ctx.recordSms({ to, code: codeOf(error), message: (error as Error).message });
+      ctx.recordSms({ to, code: codeOf(error), message: coerceError(error).message });
       return 'default';
     }
     const request: FlowSmsRequest = {
@@ -176,7 +176,7 @@ function handOverSafely(ctx: AppletContext, request: FlowSmsRequest): SmsHandove
       appletId: ctx.appletId,
     });
   } catch (error) {
-    return { ok: false, code: codeOf(error), message: (error as Error)?.message ?? String(error) };
+    return { ok: false, code: codeOf(error), message: coerceError(error).message };
   }
 }
 
@@ -184,7 +184,7 @@ async function storedSafely(stored: Promise<SendSmsResult>): Promise<SendSmsResu
   try {
     return await stored;
   } catch (error) {
-    return { ok: false, code: codeOf(error), message: (error as Error)?.message ?? String(error) };
+    return { ok: false, code: codeOf(error), message: coerceError(error).message };
   }
 }
 
