@@ -15,7 +15,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuthRefusal, AuthSurface } from './auth-throttle.ts';
 import type { CarrierStatus } from './carriers/types.ts';
-import { MESSAGE_STATUSES, type Store } from './store/types.ts';
+import { MESSAGE_STATUSES, type MessageStatus, type Store } from './store/types.ts';
 
 export interface MetricsSource {
   store: Store;
