@@ -12,6 +12,7 @@ import type { SmppCarrierConfig } from '../carriers/smpp/config.ts';
 import { type Config, loadConfig } from '../config.ts';
 import { addCarrier, changeCarrier, removeCarrier, saveRoutes } from '../delivery/carrier-admin.ts';
 import { loadInForce } from '../delivery/carrier-state.ts';
+import { coerceError } from '../errors.ts';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/types.ts';
 import { parse, UsageError } from './usage.ts';
@@ -40,7 +41,7 @@ function readJson(path: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+    throw new UsageError(`cannot read ${path}: ${coerceError(error).message}`);
   }
 }
 

@@ -7,7 +7,7 @@
 
 import { type Route, routingProblems } from '../carriers/routing.ts';
 import { resolveSmppCarrierConfig, type SmppCarrierConfig } from '../carriers/smpp/config.ts';
-import { CallflowError } from '../errors.ts';
+import { CallflowError, coerceError } from '../errors.ts';
 import type { Store } from '../store/types.ts';
 import { type CarrierInForce, type FileCarriers, loadInForce } from './carrier-state.ts';
 
@@ -16,7 +16,7 @@ export function checkCarrierSettings(config: SmppCarrierConfig): void {
   try {
     resolveSmppCarrierConfig(config);
   } catch (error) {
-    throw new CallflowError('VALIDATION_FAILED', (error as Error).message);
+    throw new CallflowError('VALIDATION_FAILED', coerceError(error).message);
   }
 }
 

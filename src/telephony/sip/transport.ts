@@ -9,6 +9,7 @@
 
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { coerceError } from '../../errors.ts';
 import {
   frameStream,
   MAX_MESSAGE_BYTES,
@@ -120,7 +121,7 @@ export class SipTransport {
     try {
       message = parseMessage(data, { datagram });
     } catch (error) {
-      this.#handlers.onMalformed(data, source, error as Error);
+      this.#handlers.onMalformed(data, source, coerceError(error));
       return;
     }
     this.#handlers.onMessage({ message, source });
@@ -152,7 +153,7 @@ export class SipTransport {
       try {
         framed = frameStream(buffered);
       } catch (error) {
-        this.#handlers.onMalformed(buffered, source, error as Error);
+        this.#handlers.onMalformed(buffered, source, coerceError(error));
         socket.destroy();
         return;
       }
