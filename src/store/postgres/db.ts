@@ -83,6 +83,16 @@ export function openPostgres(opts: {
   const pool = new pg.Pool(config);
   // An idle connection that dies (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // A new connection reaches `await pool.connect()` through a promise, so its holder listens for
+  // errors one microtask after the pool stopped. A connection killed just as it opened delivers
+  // its ReadyForQuery and the server's FATAL in the same read: the FATAL is emitted in between,
+  // with no listener, and would be thrown out of the socket's handler. Every connection listens
+  // for the whole of its life; what the error means is handled by whoever holds it (tx marks it
+  // broken, the pool drops an idle one, a query fails), and a dead connection is not queryable,
+  // so the pool drops it when it comes back.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const q = queryable(pool);
   return {
     ...q,
