@@ -463,6 +463,20 @@ export const REASONS = {
       'A Connect agent could not be rung: a softphone user that is not configured or not registered, or a host that does not resolve; the attempt ends failed.',
   },
 
+  // The Builder's test call from the browser (WebRTC)
+  BROWSER_CALL_UNAVAILABLE: {
+    kind: 'media',
+    meaning:
+      'A call from the browser needs real calls on (sip.enabled and rtpengine installed); they are off.',
+    httpStatus: 503,
+  },
+  BROWSER_CALL_BAD_OFFER: {
+    kind: 'request',
+    meaning:
+      "The browser's SDP offer is not readable or offers no audio codec callflow speaks (G.711).",
+    httpStatus: 400,
+  },
+
   // Internal
   INTERNAL_ERROR: {
     kind: 'internal',

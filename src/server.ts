@@ -21,6 +21,7 @@ import pino, { type Logger } from 'pino';
 import { buildApp } from './api/app.ts';
 import { createAdminAuth } from './api/plugins/admin.ts';
 import { loadSessionSecret } from './api/plugins/session.ts';
+import { browserCallRoutes } from './api/routes/browser-calls.ts';
 import { adminRoutes } from './api/routes/carriers.ts';
 import { flowRoutes } from './api/routes/flows.ts';
 import { healthRoutes } from './api/routes/health.ts';
@@ -38,6 +39,7 @@ import { loadInForce } from './delivery/carrier-state.ts';
 import { createSender } from './delivery/send.ts';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
 import { type DemoCredentials, seedDemo } from './demo.ts';
+import { type BrowserCalls, createBrowserCalls } from './flows/browser-calls.ts';
 import { createFlowService, type FlowService } from './flows/service.ts';
 import { type SipCalls, startSipCalls } from './flows/sip-calls.ts';
 import { createMetrics, reportAuthRefusal } from './metrics.ts';
@@ -68,6 +70,8 @@ export interface RunningServer {
 
 export interface RunningSip {
   calls: SipCalls;
+  /** The Builder's test calls from the browser, through the same media engine. */
+  browser: BrowserCalls;
   media: StartedMedia;
   /** Host and port SIP listens on, UDP and TCP. */
   host: string;
@@ -132,7 +136,16 @@ async function startSip(
     { host: config.sip.host, port: calls.endpoint.port, realCalls: off === undefined },
     off === undefined ? 'SIP listening, real calls on' : `SIP listening; ${off}`,
   );
-  return { calls, media, host: config.sip.host, port: calls.endpoint.port };
+  const browser = createBrowserCalls({
+    sip: sipConfig,
+    flows,
+    media,
+    tts: media.tts,
+    prompts: media.prompts,
+    dialing: calls.dialing,
+    logger: logger.child({ part: 'browser-calls' }),
+  });
+  return { calls, browser, media, host: config.sip.host, port: calls.endpoint.port };
 }
 
 function sipReadiness(sip: RunningSip): SipReadiness {
@@ -322,6 +335,7 @@ export async function startServer(
         // Stops run in reverse: calls get their BYE, then the media engine stops.
         stops.push(() => running.media.close());
         stops.push(() => running.calls.close());
+        stops.push(() => running.browser.close());
       }
       const web = webAppDeps({
         store,
@@ -353,6 +367,7 @@ export async function startServer(
         extraRoutes: [
           flowRoutes({ service: flows, store, recordingsDir: recordingsDir(config.dataDir) }),
           admin,
+          browserCallRoutes({ browserCalls: sip?.browser ?? null }),
           ...web.extraRoutes,
           ...(options.extraRoutes ?? []),
         ],

@@ -24,7 +24,7 @@ import type { Telephony } from '../telephony/types.ts';
 import { DEFAULT_MAX_STEPS, DEFAULT_PASSTHRU_TIMEOUT_MS, type FlowSettings } from './config.ts';
 import { createGuardedFetch } from './guarded-fetch.ts';
 import { appletDefinition } from './registry.ts';
-import { type CallLog, CallSession, DEFAULT_TIME_ZONE, newCallSid } from './runtime.ts';
+import { type CallLog, CallSession, type CallStep, DEFAULT_TIME_ZONE, newCallSid } from './runtime.ts';
 import { type SimulateOptions, simulateCall } from './simulate.ts';
 import type { FetchGuarded, FlowDocument, FlowSmsRequest, SmsHandover } from './types.ts';
 import { type FlowValidation, type TemplateLookup, validateFlow } from './validate.ts';
@@ -130,6 +130,8 @@ export interface FlowService {
     origin?: CallOrigin;
     /** Read when the call ends: the origin with its duration. */
     finalOrigin?: () => CallOrigin | undefined;
+    /** Called with the log so far as each applet is entered and left (the Builder lights it). */
+    onProgress?: (log: CallLog) => void;
   }): Promise<StartedCall>;
   getCall(accountSid: string, sid: string): Promise<CallRecord>;
   listCalls(
@@ -212,6 +214,23 @@ export function createFlowService(deps: FlowServiceDeps): FlowService {
 
   const nameOf = (input: { name?: string; document: unknown }) =>
     input.name ?? (input.document as { name?: unknown }).name;
+
+  /** Session hooks that report the growing log as each applet is entered and left. */
+  function progressHooks(
+    onProgress: (log: CallLog) => void,
+  ): Pick<SimulateOptions, 'onStepEntered'> & { onStepLeft: (step: CallStep) => void } {
+    let log: CallLog | undefined;
+    return {
+      onStepEntered: (step, current) => {
+        log = current;
+        deps.session?.onStepEntered?.(step, current);
+        onProgress(current);
+      },
+      onStepLeft: () => {
+        if (log) onProgress(log);
+      },
+    };
+  }
 
   /** Saves the call's log when it ends, and tracks it for drain(). */
   function track(
@@ -394,6 +413,7 @@ export function createFlowService(deps: FlowServiceDeps): FlowService {
         sendSms: (request, origin) => deps.sendSms(accountSid, request, origin),
         fetchGuarded,
         ...deps.session,
+        ...(input.onProgress === undefined ? {} : progressHooks(input.onProgress)),
       });
       return track(callSid, route, session.run(), input.finalOrigin ?? (() => undefined));
     },

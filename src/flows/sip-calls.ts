@@ -47,6 +47,8 @@ export interface SipCalls {
   readonly endpoint: SipEndpoint;
   /** Outbound calls (Connect). */
   readonly uac: SipUac;
+  /** What Connect needs to ring agents; the Builder's browser calls use it too. */
+  readonly dialing: DialDeps;
   /** Calls answered and not yet over (their media not yet deleted). */
   active(): number;
   stats(): EndpointStats & { active: number };
@@ -255,6 +257,7 @@ export async function startSipCalls(options: SipCallsOptions): Promise<SipCalls>
   return {
     endpoint,
     uac,
+    dialing,
     active: () => active.size,
     stats: () => ({ ...endpoint.stats(), active: active.size }),
     async close() {

@@ -55,7 +55,23 @@ export interface CallRoute {
 export type CallStatus = 'in-progress' | 'completed';
 
 /** Where a real call came from (simulated calls have none). */
-export interface CallOrigin {
+/** Where a real call came from: a SIP phone or trunk, or the Builder's browser test call. */
+export type CallOrigin = SipCallOrigin | BrowserCallOrigin;
+
+/** A test call from the Builder, through the browser's microphone (WebRTC). */
+export interface BrowserCallOrigin {
+  kind: 'browser';
+  /** Audio codec between rtpengine and the browser. */
+  codec: string;
+  /** The browser's media address as its offer gave it, `address:port`. */
+  remoteAddress: string;
+  /** ISO 8601. */
+  answeredAt: string;
+  /** Seconds from the answer to the end; set when the call ends. */
+  durationSeconds?: number;
+}
+
+export interface SipCallOrigin {
   kind: 'sip';
   /** Through a configured trunk (by source address) or a softphone user (by digest). */
   via: 'trunk' | 'user';

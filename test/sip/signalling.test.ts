@@ -220,7 +220,9 @@ ${byeMessage(3)}`;
       15_000,
       'the call to end',
     );
-    assert.deepEqual([call!.origin?.via, call!.origin?.name], ['user', 'alice']);
+    const origin = call!.origin;
+    assert.equal(origin?.kind, 'sip');
+    assert.deepEqual([origin.via, origin.name], ['user', 'alice']);
     await nothingLeft();
   });
 

@@ -68,9 +68,26 @@ const callProperties = {
         },
         { title: 'CallOrigin' },
       ),
+      Type.Object(
+        {
+          kind: Type.Literal('browser'),
+          codec: Type.String({
+            description: 'Audio codec between the media engine and the browser',
+          }),
+          remoteAddress: Type.String({ description: "The browser's media address from its offer" }),
+          answeredAt: Timestamp,
+          durationSeconds: Type.Optional(
+            Type.Number({ description: 'From the answer to the end, seconds' }),
+          ),
+        },
+        { title: 'BrowserCallOrigin' },
+      ),
       Type.Null(),
     ],
-    { description: 'Where a real call came from (SIP); null for a test call (simulator)' },
+    {
+      description:
+        "Where a real call came from (SIP, or the Builder's call from the browser); null for a test call (simulator)",
+    },
   ),
 };
 

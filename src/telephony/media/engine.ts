@@ -24,9 +24,15 @@ export interface CallTags {
   ourTag: string;
 }
 
+/**
+ * How the caller's leg is carried: `rtp` (a SIP phone or trunk: plain RTP as offered) or `webrtc`
+ * (a browser: ICE and DTLS-SRTP terminated by rtpengine, RTP and RTCP on one port).
+ */
+export type CallerLeg = 'rtp' | 'webrtc';
+
 export interface MediaEngine {
   answerCaller(
-    call: CallTags & { offer: string },
+    call: CallTags & { offer: string; leg?: CallerLeg },
   ): Promise<{ sdp: string; codec: G711; remoteAddress: string }>;
   reoffer(call: CallTags & { offer: string }): Promise<{ sdp: string }>;
   play(
@@ -103,7 +109,7 @@ export class RtpengineMedia implements MediaEngine {
   }
 
   async answerCaller(
-    call: CallTags & { offer: string },
+    call: CallTags & { offer: string; leg?: CallerLeg },
   ): Promise<{ sdp: string; codec: G711; remoteAddress: string }> {
     const chosen = chooseCodecs(call.offer);
     this.#requireRunning();
@@ -129,7 +135,11 @@ export class RtpengineMedia implements MediaEngine {
     return { sdp };
   }
 
-  async #negotiate(call: CallTags & { offer: string }, chosen: ChosenCodecs): Promise<string> {
+  async #negotiate(
+    call: CallTags & { offer: string; leg?: CallerLeg },
+    chosen: ChosenCodecs,
+  ): Promise<string> {
+    const webrtc = call.leg === 'webrtc';
     const offered = await this.#p.ng.request('offer', {
       'call-id': call.callId,
       'from-tag': call.callerTag,
@@ -137,6 +147,8 @@ export class RtpengineMedia implements MediaEngine {
       // callflow's side is plain RTP whatever the caller uses (SRTP is rtpengine's to handle).
       'transport-protocol': 'RTP/AVP',
       ICE: 'remove',
+      // A browser multiplexes RTCP on the RTP port; callflow's side gets them apart.
+      ...(webrtc ? { 'rtcp-mux': ['demux'] } : {}),
       replace: ['origin', 'session-connection'],
     });
     const toUs = stringField(offered, 'sdp');
@@ -145,6 +157,10 @@ export class RtpengineMedia implements MediaEngine {
       'from-tag': call.callerTag,
       'to-tag': call.ourTag,
       sdp: farEndAnswer(toUs, chosen),
+      // The browser's answer keeps the offer's UDP/TLS/RTP/SAVPF (rtpengine's default in an
+      // answer); ICE must be forced since callflow's answer has none: rtpengine is the only
+      // candidate, and answers the browser's DTLS handshake.
+      ...(webrtc ? { ICE: 'force', 'rtcp-mux': ['require'] } : {}),
       replace: ['origin', 'session-connection'],
     });
     // The caller's audio has nowhere to go: dropped at rtpengine rather than sent to the discard

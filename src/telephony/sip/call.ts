@@ -26,6 +26,15 @@ import { type DialDeps, dialAgents } from './dial.ts';
 import type { InboundCall, SipEndReason } from './dialog.ts';
 import type { SipLogger } from './endpoint.ts';
 
+/**
+ * What a call needs of its signalling side: an answered SIP dialog, or the Builder's browser leg
+ * (src/telephony/browser/leg.ts), whose audio goes through the same media engine.
+ */
+export type CallLeg = Pick<
+  InboundCall,
+  'callId' | 'callerTag' | 'localTag' | 'offer' | 'state' | 'setHandlers' | 'bye'
+>;
+
 export interface SipCallDeps {
   media: MediaEngine;
   tts: TextToSpeech;
@@ -40,7 +49,7 @@ export interface SipCallDeps {
 }
 
 export class SipCall implements Telephony {
-  readonly inbound: InboundCall;
+  readonly inbound: CallLeg;
   readonly #deps: SipCallDeps;
   readonly #tags: { callId: string; callerTag: string };
   readonly #controller = new AbortController();
@@ -55,7 +64,7 @@ export class SipCall implements Telephony {
   readonly finished: Promise<void>;
   #finish!: () => void;
 
-  constructor(inbound: InboundCall, deps: SipCallDeps) {
+  constructor(inbound: CallLeg, deps: SipCallDeps) {
     this.inbound = inbound;
     this.#deps = deps;
     this.#tags = { callId: inbound.callId, callerTag: inbound.callerTag };
