@@ -10,6 +10,7 @@
 
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import type { FlowDocument } from '../../../src/flows/types.ts';
+import type { CallLogSteps } from '../lib/browser-call.ts';
 import {
   type CallRecord,
   callsApi,
@@ -19,6 +20,7 @@ import {
 } from '../lib/flows-api.ts';
 import { followCall } from '../lib/follow-call.ts';
 import type { MessageDetail } from '../lib/sms-api.ts';
+import { BrowserCallSection } from './BrowserCall.tsx';
 import type { SavedState } from './BuilderEditor.tsx';
 import type { RunState } from './graph.ts';
 import { TestCallForm } from './TestCallForm.tsx';
@@ -110,6 +112,47 @@ export function TestCallPanel(props: TestCallPanelProps) {
     }
   }
 
+  // A call from this browser: its log grows live (from the call's own events); the saved record
+  // (with the SMS statuses) comes from the same follower as a simulated call's.
+  const browserCall = {
+    onStarted({ callSid, to, from }: { callSid: string; to: string; from: string }) {
+      follower.current?.stop();
+      setError(null);
+      setShown(0);
+      setMessages({});
+      setCall({
+        sid: callSid,
+        flowId: saved?.id ?? '',
+        flowVersion: saved?.liveVersion ?? 0,
+        from,
+        to,
+        status: 'in-progress',
+        endReason: null,
+        startedAt: new Date().toISOString(),
+        endedAt: null,
+        origin: null,
+        log: {},
+        sms: [],
+      });
+      follower.current = followCall(callSid, {
+        // While the call runs, the saved record has no log yet: keep the live one.
+        onCall: (next) =>
+          setCall((prev) =>
+            next.status === 'in-progress' && prev?.sid === next.sid
+              ? { ...next, log: prev.log }
+              : next,
+          ),
+        onSms: (m) => setMessages((all) => ({ ...all, [m.sid]: m })),
+      });
+    },
+    onProgress(log: CallLogSteps) {
+      setCall((prev) =>
+        prev && prev.status === 'in-progress' ? { ...prev, log: { ...prev.log, ...log } } : prev,
+      );
+    },
+    onEnded() {},
+  };
+
   return (
     <aside className="properties test-call" aria-label="Test call">
       <header className="panel-head">
@@ -125,6 +168,8 @@ export function TestCallPanel(props: TestCallPanelProps) {
       </header>
       <div className="panel-body stack">
         <TestCallReadiness {...props} numbers={numbers} onNumbersChanged={reloadNumbers} />
+        <BrowserCallSection exophones={exophones} ready={ready} events={browserCall} />
+        <h3>Scripted caller</h3>
         <TestCallForm
           doc={props.doc}
           exophones={exophones}

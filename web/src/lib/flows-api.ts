@@ -63,8 +63,19 @@ export interface CallLog {
   endMessage?: string;
 }
 
-/** Where a real call came from; null for a test call. */
-export interface CallOrigin {
+/** Where a real call came from; null for a test call (simulator). */
+export type CallOrigin = SipCallOrigin | BrowserCallOrigin;
+
+/** A test call from the Builder through the browser's microphone. */
+export interface BrowserCallOrigin {
+  kind: 'browser';
+  codec: string;
+  remoteAddress: string;
+  answeredAt: string;
+  durationSeconds?: number;
+}
+
+export interface SipCallOrigin {
   kind: 'sip';
   via: 'trunk' | 'user';
   name: string;

@@ -51,14 +51,20 @@ export function CallDetailPage({ callSid }: { callSid: string }) {
               </dd>
               <dt>Origin</dt>
               <dd>
-                {c.origin
+                {c.origin?.kind === 'sip'
                   ? `SIP, ${c.origin.via} ${c.origin.name} · ${c.origin.codec} from ${c.origin.remoteAddress}`
-                  : 'test call (simulator)'}
+                  : c.origin?.kind === 'browser'
+                    ? `browser test call (microphone, WebRTC) · ${c.origin.codec} from ${c.origin.remoteAddress}`
+                    : 'test call (simulator)'}
               </dd>
               {c.origin ? (
                 <>
-                  <dt>SIP Call-ID</dt>
-                  <dd className="mono">{c.origin.sipCallId}</dd>
+                  {c.origin.kind === 'sip' ? (
+                    <>
+                      <dt>SIP Call-ID</dt>
+                      <dd className="mono">{c.origin.sipCallId}</dd>
+                    </>
+                  ) : null}
                   <dt>Answered</dt>
                   <dd>
                     {formatDateTime(c.origin.answeredAt)}

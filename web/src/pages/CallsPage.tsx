@@ -66,7 +66,11 @@ export function CallsPage() {
                     <Link to={`/calls/${call.sid}`}>{formatDateTime(call.startedAt)}</Link>
                   </td>
                   <td>
-                    {call.origin ? `SIP ${call.origin.via} ${call.origin.name}` : 'test call'}
+                    {call.origin?.kind === 'sip'
+                      ? `SIP ${call.origin.via} ${call.origin.name}`
+                      : call.origin?.kind === 'browser'
+                        ? 'browser test call'
+                        : 'test call'}
                   </td>
                   <td className="mono">{call.from || 'withheld'}</td>
                   <td className="mono">{call.to}</td>

@@ -1,0 +1,319 @@
+/**
+ * "Call from this browser" in the Builder's Test call panel, end to end: Debian's Chromium with
+ * its fake microphone places a WebRTC call through rtpengine to an IVR on a real callflow (SIP
+ * and media on), hears the prompt (getStats: audio packets with a level above zero), answers the
+ * IVR with the on-screen keypad and the computer's keys (RFC 4733 from RTCDTMFSender), and sees
+ * the SMS with the digits reach the carrier simulator and the panel. Hang-up from the page and
+ * from the flow's Hangup applet leave no rtpengine session and no open peer connection; the
+ * signalling refuses a request without a session and another account's session.
+ */
+
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { createAccount } from '../../src/accounts.ts';
+import type { FlowDocument } from '../../src/flows/types.ts';
+import { eventually } from '../carrier-helpers.ts';
+import { type CallflowUnderTest, startCallflow } from '../sip/helpers.ts';
+import {
+  type Browser,
+  browserUnavailable,
+  ensureWebBuilt,
+  FAKE_MICROPHONE,
+  launchChromium,
+  screenshotPath,
+} from './chromium.ts';
+import { applet, signIn } from './helpers.ts';
+
+const unavailable =
+  browserUnavailable() ??
+  (existsSync('/usr/bin/rtpengine')
+    ? null
+    : 'rtpengine is missing (apt-get install rtpengine-daemon)');
+if (unavailable) console.log(`# skipping the browser call tests: ${unavailable}`);
+
+const IVR_NUMBER = '+918045678921';
+const CALLER = '+919876500021';
+const PROMPT =
+  'Please enter your order number, then press the hash key. We will send you a reference by SMS.';
+
+const IVR_FLOW: FlowDocument = {
+  name: 'Order by phone',
+  start: 'order',
+  applets: {
+    order: {
+      type: 'ivr',
+      config: {
+        mode: 'gather',
+        prompt: { text: PROMPT },
+        maxDigits: 8,
+        finishOnKey: '#',
+        timeoutSeconds: 10,
+        retries: 0,
+      },
+      next: { default: 'reference', timeout: 'bye' },
+    },
+    reference: {
+      type: 'sms',
+      config: {
+        to: { kind: 'caller' },
+        senderId: 'ACMECO',
+        body: 'Thanks for contacting Acme Corp. Your reference number is {Digits}.',
+        dltTemplateId: '1107166000000000002',
+        dltEntityId: '1101166000000000001',
+        smsType: 'transactional',
+      },
+      next: { default: 'bye' },
+    },
+    bye: { type: 'hangup', config: {} },
+  },
+  layout: {
+    order: { x: 0, y: 0 },
+    reference: { x: 0, y: 200 },
+    bye: { x: 0, y: 400 },
+  },
+} as FlowDocument;
+
+/** Every RTCPeerConnection the page makes, kept where the test can read its stats and state. */
+const RECORD_PEERS = `(() => {
+  const Original = window.RTCPeerConnection;
+  window.__peers = [];
+  window.RTCPeerConnection = class extends Original {
+    constructor(...args) { super(...args); window.__peers.push(this); }
+  };
+})();`;
+
+interface AudioIn {
+  packetsReceived: number;
+  audioLevel: number;
+}
+
+async function audioIn(page: Page): Promise<AudioIn | undefined> {
+  return page.evaluate(async () => {
+    const peers = (window as unknown as { __peers: RTCPeerConnection[] }).__peers;
+    const peer = peers[peers.length - 1];
+    if (!peer || peer.signalingState === 'closed') return undefined;
+    let found: { packetsReceived: number; audioLevel: number } | undefined;
+    (await peer.getStats()).forEach((s: Record<string, unknown>) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'audio')
+        found = {
+          packetsReceived: Number(s.packetsReceived ?? 0),
+          audioLevel: Number(s.audioLevel ?? 0),
+        };
+    });
+    return found;
+  });
+}
+
+async function openPeers(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      (window as unknown as { __peers: RTCPeerConnection[] }).__peers.filter(
+        (p) => p.signalingState !== 'closed',
+      ).length,
+  );
+}
+
+describe('a test call from the browser', { skip: unavailable ?? false }, () => {
+  let callflow: CallflowUnderTest;
+  let browser: Browser;
+  let page: Page;
+  let flowId: string;
+  let url: string;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    await ensureWebBuilt();
+    callflow = await startCallflow();
+    url = callflow.server.url!;
+    const flows = callflow.server.flows!;
+    const accountSid = callflow.server.demo!.accountSid;
+    const flow = await flows.createFlow(accountSid, { document: IVR_FLOW });
+    await flows.publish(accountSid, flow.id);
+    await flows.assignNumber(accountSid, IVR_NUMBER, flow.id);
+    flowId = flow.id;
+    browser = await launchChromium(FAKE_MICROPHONE);
+    await browser.context.addInitScript({ content: RECORD_PEERS });
+    page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    page.setDefaultTimeout(15_000);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(`${url}/flows/${flowId}`);
+    await signIn(page, callflow.server.demo!.apiKey, callflow.server.demo!.apiToken);
+    await page.goto(`${url}/flows/${flowId}`);
+    await page.getByTestId('flow-status').getByText('v1 live').waitFor();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await callflow?.stop();
+  });
+
+  async function nothingLeft(): Promise<void> {
+    await eventually(
+      async () => (await callflow.server.sip!.media.sessions()).length === 0,
+      10_000,
+      'no rtpengine session',
+    );
+    await eventually(async () => (await openPeers(page)) === 0, 10_000, 'no open peer connection');
+    assert.equal(callflow.server.sip!.browser.active(), 0);
+  }
+
+  async function placeCall() {
+    const panel = page.getByRole('complementary', { name: 'Test call' });
+    if (!(await panel.isVisible())) await page.getByRole('button', { name: 'Test call' }).click();
+    const section = panel.getByRole('region', { name: 'Call from this browser' });
+    await section.getByLabel('Your number (optional)').fill(CALLER);
+    await section.getByRole('button', { name: 'Call from this browser' }).click();
+    await section.getByTestId('browser-call-live').waitFor();
+    return { panel, section };
+  }
+
+  test('hears the IVR, answers it with the keypad and the keyboard, gets the SMS; the flow hangs up', async () => {
+    const { panel, section } = await placeCall();
+
+    // The prompt plays: packets arrive and are not silence.
+    const heard = await eventually(
+      async () => {
+        const stats = await audioIn(page);
+        return stats && stats.packetsReceived > 25 && stats.audioLevel > 0 ? stats : undefined;
+      },
+      15_000,
+      'audible prompt audio in getStats()',
+    );
+    assert.ok(heard.audioLevel > 0);
+    // The canvas lights the IVR while it listens.
+    await eventually(
+      async () =>
+        /run-active/.test(
+          String(await applet(page, 'order').locator('.applet-node').getAttribute('class')),
+        ),
+      10_000,
+      'the IVR lit as active',
+    );
+    await page.screenshot({ path: screenshotPath('browser-call-live') });
+
+    // Two keys on screen, two from the keyboard (the finish key among them).
+    await section.getByRole('button', { name: 'Key 4' }).click();
+    await section.getByRole('button', { name: 'Key 2' }).click();
+    await page.keyboard.press('7');
+    await page.keyboard.press('#');
+
+    const sms = await eventually(
+      () =>
+        callflow.server.simulator!.received().find((s) => s.destinationAddr === CALLER.slice(1)),
+      20_000,
+      'the SMS at the carrier simulator',
+    );
+    assert.match(sms.text, /Your reference number is 427\./);
+
+    // The flow's Hangup applet ends the call on the page too.
+    await section.getByRole('status').filter({ hasText: 'The flow ended the call.' }).waitFor();
+    await panel
+      .locator('[data-testid="test-sms-status"] [data-status="delivered"]')
+      .waitFor({ timeout: 20_000 });
+    assert.match((await panel.getByTestId('test-sms').textContent()) ?? '', /427/);
+    for (const id of ['order', 'reference', 'bye']) {
+      assert.match(
+        String(await applet(page, id).locator('.applet-node').getAttribute('class')),
+        /run-visited/,
+      );
+    }
+    await page.screenshot({ path: screenshotPath('browser-call-ended') });
+    await nothingLeft();
+
+    const calls = await callflow.server.flows!.listCalls(
+      callflow.server.demo!.accountSid,
+      { flowId },
+      null,
+      10,
+    );
+    const call = calls.items[0]!;
+    assert.equal(call.status, 'completed');
+    assert.equal(call.endReason, 'hangup-applet');
+    assert.equal(call.from, CALLER);
+    assert.equal(call.origin?.kind, 'browser');
+    assert.deepEqual(pageErrors, []);
+  });
+
+  test('hang-up from the page ends the call on both sides; another account and no session are refused', async () => {
+    const { section } = await placeCall();
+    await eventually(
+      async () => ((await audioIn(page))?.packetsReceived ?? 0) > 10,
+      15_000,
+      'audio flowing',
+    );
+    const callSid = await eventually(
+      async () =>
+        (
+          await callflow.server.flows!.listCalls(
+            callflow.server.demo!.accountSid,
+            { status: 'in-progress' },
+            null,
+            5,
+          )
+        ).items[0]?.sid,
+      5000,
+      'the call in progress',
+    );
+
+    // Signed out: refused.
+    const anonymous = await fetch(`${url}/api/v1/browser-calls/${callSid}/hangup`, {
+      method: 'POST',
+      headers: { 'x-requested-with': 'callflow-web' },
+    });
+    assert.equal(anonymous.status, 401);
+    const anonymousOffer = await fetch(`${url}/api/v1/browser-calls`, {
+      method: 'POST',
+      headers: { 'x-requested-with': 'callflow-web', 'content-type': 'application/json' },
+      body: JSON.stringify({ to: IVR_NUMBER, offer: 'v=0' }),
+    });
+    assert.equal(anonymousOffer.status, 401);
+
+    // Another account's session: the call and the ExoPhone do not exist for it.
+    const other = await createAccount(callflow.server.store, { name: 'Other Co', balancePaise: 0 });
+    const signedIn = await fetch(`${url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'x-requested-with': 'callflow-web', 'content-type': 'application/json' },
+      body: JSON.stringify({ key: other.apiKey, token: other.apiToken }),
+    });
+    assert.equal(signedIn.status, 200, await signedIn.clone().text());
+    const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const asOther = { cookie, 'x-requested-with': 'callflow-web' };
+    const hangup = await fetch(`${url}/api/v1/browser-calls/${callSid}/hangup`, {
+      method: 'POST',
+      headers: asOther,
+    });
+    assert.equal(hangup.status, 404);
+    assert.equal((await hangup.json()).code, 'NOT_FOUND');
+    const follow = await fetch(`${url}/api/v1/browser-calls/${callSid}/events`, {
+      headers: asOther,
+    });
+    assert.equal(follow.status, 404);
+    const offer = await fetch(`${url}/api/v1/browser-calls`, {
+      method: 'POST',
+      headers: { ...asOther, 'content-type': 'application/json' },
+      body: JSON.stringify({ to: IVR_NUMBER, offer: 'v=0' }),
+    });
+    assert.equal(offer.status, 404);
+    // The other account's attempts changed nothing: the call still runs.
+    assert.equal(callflow.server.sip!.browser.active(), 1);
+
+    await section.getByRole('button', { name: 'Hang up' }).click();
+    await section.getByRole('status').filter({ hasText: 'You hung up.' }).waitFor();
+    await nothingLeft();
+    const call = await eventually(
+      async () => {
+        const found = await callflow.server.flows!.getCall(
+          callflow.server.demo!.accountSid,
+          callSid,
+        );
+        return found.status === 'completed' ? found : undefined;
+      },
+      10_000,
+      'the call saved as ended',
+    );
+    assert.equal(call.endReason, 'caller-hangup');
+    assert.deepEqual(pageErrors, []);
+  });
+});
