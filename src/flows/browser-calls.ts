@@ -170,7 +170,8 @@ export function createBrowserCalls(options: BrowserCallsOptions): BrowserCalls {
         media,
         tts: options.tts,
         prompts: options.prompts,
-        voice: sip.voice,
+        // The account's voice, as on its phone calls; prompts may set their own.
+        voice: found.voice ?? sip.voice,
         dialing: options.dialing,
         callerNumber: caller,
         logger,

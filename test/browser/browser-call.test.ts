@@ -25,6 +25,7 @@ import {
   screenshotPath,
 } from './chromium.ts';
 import { applet, signIn } from './helpers.ts';
+import { startTestServer } from './server.ts';
 
 const unavailable =
   browserUnavailable() ??
@@ -213,6 +214,8 @@ describe('a test call from the browser', { skip: unavailable ?? false }, () => {
       .locator('[data-testid="test-sms-status"] [data-status="delivered"]')
       .waitFor({ timeout: 20_000 });
     assert.match((await panel.getByTestId('test-sms').textContent()) ?? '', /427/);
+    // The saved call (its log complete) replaces the live one once the flow's end is stored.
+    await panel.getByTestId('call-ended').filter({ hasText: 'hangup-applet' }).waitFor();
     for (const id of ['order', 'reference', 'bye']) {
       assert.match(
         String(await applet(page, id).locator('.applet-node').getAttribute('class')),
@@ -299,6 +302,39 @@ describe('a test call from the browser', { skip: unavailable ?? false }, () => {
     // The other account's attempts changed nothing: the call still runs.
     assert.equal(callflow.server.sip!.browser.active(), 1);
 
+    // An offer rtpengine cannot answer is refused with its reason code, and the call goes on.
+    const demoSession = await fetch(`${url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'x-requested-with': 'callflow-web', 'content-type': 'application/json' },
+      body: JSON.stringify({
+        key: callflow.server.demo!.apiKey,
+        token: callflow.server.demo!.apiToken,
+      }),
+    });
+    const demoCookie = (demoSession.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const videoOnly = await fetch(`${url}/api/v1/browser-calls`, {
+      method: 'POST',
+      headers: {
+        cookie: demoCookie,
+        'x-requested-with': 'callflow-web',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        to: IVR_NUMBER,
+        offer:
+          'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 127.0.0.1\r\na=rtpmap:96 VP8/90000\r\n',
+      }),
+    });
+    assert.equal(videoOnly.status, 400);
+    assert.equal((await videoOnly.json()).code, 'BROWSER_CALL_BAD_OFFER');
+    // The session cookie alone, without the web app's header, cannot change anything (CSRF).
+    const forged = await fetch(`${url}/api/v1/browser-calls/${callSid}/hangup`, {
+      method: 'POST',
+      headers: { cookie: demoCookie },
+    });
+    assert.equal(forged.status, 403);
+    assert.equal(callflow.server.sip!.browser.active(), 1);
+
     await section.getByRole('button', { name: 'Hang up' }).click();
     await section.getByRole('status').filter({ hasText: 'You hung up.' }).waitFor();
     await nothingLeft();
@@ -315,5 +351,59 @@ describe('a test call from the browser', { skip: unavailable ?? false }, () => {
     );
     assert.equal(call.endReason, 'caller-hangup');
     assert.deepEqual(pageErrors, []);
+  });
+
+  test('a denied microphone is explained in the panel', async () => {
+    // A second browser whose permission prompts are answered no.
+    const denying = await launchChromium([
+      '--use-fake-device-for-media-stream',
+      '--deny-permission-prompts',
+    ]);
+    try {
+      const other = denying.context.pages()[0] ?? (await denying.context.newPage());
+      other.setDefaultTimeout(15_000);
+      await other.goto(`${url}/flows/${flowId}`);
+      await signIn(other, callflow.server.demo!.apiKey, callflow.server.demo!.apiToken);
+      await other.goto(`${url}/flows/${flowId}`);
+      await other.getByTestId('flow-status').getByText('v1 live').waitFor();
+      await other.getByRole('button', { name: 'Test call' }).click();
+      const section = other
+        .getByRole('complementary', { name: 'Test call' })
+        .getByRole('region', { name: 'Call from this browser' });
+      await section.getByRole('button', { name: 'Call from this browser' }).click();
+      await section
+        .getByRole('alert')
+        .filter({ hasText: 'did not allow the microphone' })
+        .waitFor();
+      await other.screenshot({ path: screenshotPath('browser-call-denied') });
+      assert.equal(callflow.server.sip!.browser.active(), 0);
+    } finally {
+      await denying.close();
+    }
+  });
+});
+
+describe('calls from the browser with real calls off', {
+  skip: browserUnavailable() ?? false,
+}, () => {
+  test('are refused with BROWSER_CALL_UNAVAILABLE', async () => {
+    const server = await startTestServer();
+    try {
+      const signedIn = await fetch(`${server.url}/api/v1/session`, {
+        method: 'POST',
+        headers: { 'x-requested-with': 'callflow-web', 'content-type': 'application/json' },
+        body: JSON.stringify({ key: server.demo.apiKey, token: server.demo.apiToken }),
+      });
+      const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+      const refused = await fetch(`${server.url}/api/v1/browser-calls`, {
+        method: 'POST',
+        headers: { cookie, 'x-requested-with': 'callflow-web', 'content-type': 'application/json' },
+        body: JSON.stringify({ to: '+918045678900', offer: 'v=0' }),
+      });
+      assert.equal(refused.status, 503);
+      assert.equal((await refused.json()).code, 'BROWSER_CALL_UNAVAILABLE');
+    } finally {
+      await server.stop();
+    }
   });
 });

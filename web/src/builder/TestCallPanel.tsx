@@ -64,6 +64,8 @@ export function TestCallPanel(props: TestCallPanelProps) {
   const [messages, setMessages] = useState<Record<string, MessageDetail>>({});
   const [error, setError] = useState<string | null>(null);
   const [placing, setPlacing] = useState(false);
+  /** The call shown came from this browser: its progress shows under the keypad. */
+  const [fromBrowser, setFromBrowser] = useState(false);
   const follower = useRef<{ stop(): void } | null>(null);
 
   const reloadNumbers = useCallback(() => {
@@ -98,6 +100,7 @@ export function TestCallPanel(props: TestCallPanelProps) {
     setPlacing(true);
     try {
       const started = await callsApi.start(script);
+      setFromBrowser(false);
       setCall(started);
       setShown(0);
       setMessages({});
@@ -118,6 +121,7 @@ export function TestCallPanel(props: TestCallPanelProps) {
     onStarted({ callSid, to, from }: { callSid: string; to: string; from: string }) {
       follower.current?.stop();
       setError(null);
+      setFromBrowser(true);
       setShown(0);
       setMessages({});
       setCall({
@@ -169,6 +173,9 @@ export function TestCallPanel(props: TestCallPanelProps) {
       <div className="panel-body stack">
         <TestCallReadiness {...props} numbers={numbers} onNumbersChanged={reloadNumbers} />
         <BrowserCallSection exophones={exophones} ready={ready} events={browserCall} />
+        {call && fromBrowser ? (
+          <TestCallProgress call={call} shown={shown} messages={messages} />
+        ) : null}
         <h3>Scripted caller</h3>
         <TestCallForm
           doc={props.doc}
@@ -182,7 +189,9 @@ export function TestCallPanel(props: TestCallPanelProps) {
             {error}
           </div>
         ) : null}
-        {call ? <TestCallProgress call={call} shown={shown} messages={messages} /> : null}
+        {call && !fromBrowser ? (
+          <TestCallProgress call={call} shown={shown} messages={messages} />
+        ) : null}
       </div>
     </aside>
   );
