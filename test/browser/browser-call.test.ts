@@ -9,7 +9,13 @@
  */
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { createAccount } from '../../src/accounts.ts';
@@ -105,6 +111,60 @@ async function audioIn(page: Page): Promise<AudioIn | undefined> {
     });
     return found;
   });
+}
+
+/** A TLS-terminating reverse proxy with a throwaway self-signed certificate, as a deployment has. */
+async function startTlsProxy(target: string): Promise<{ port: number; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'callflow-tls-'));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=callflow.test',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  const upstream = new URL(target);
+  const server = createHttpsServer(
+    { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+    (request, response) => {
+      const forwarded = httpRequest(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: request.method,
+          path: request.url,
+          headers: request.headers,
+        },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        },
+      );
+      forwarded.on('error', () => response.destroy());
+      request.pipe(forwarded);
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function openPeers(page: Page): Promise<number> {
@@ -351,6 +411,60 @@ describe('a test call from the browser', { skip: unavailable ?? false }, () => {
     );
     assert.equal(call.endReason, 'caller-hangup');
     assert.deepEqual(pageErrors, []);
+  });
+
+  test('behind an HTTPS reverse proxy on a name of its own; plain HTTP there is explained', async () => {
+    const proxy = await startTlsProxy(url);
+    // The page is reached as callflow.test: not this machine's loopback name, so only HTTPS makes
+    // it a secure context.
+    const remote = await launchChromium([
+      ...FAKE_MICROPHONE,
+      '--host-resolver-rules=MAP callflow.test 127.0.0.1',
+      '--ignore-certificate-errors',
+    ]);
+    await remote.context.addInitScript({ content: RECORD_PEERS });
+    try {
+      const other = remote.context.pages()[0] ?? (await remote.context.newPage());
+      other.setDefaultTimeout(15_000);
+      const open = async (base: string) => {
+        await other.goto(`${base}/flows/${flowId}`);
+        if (await other.getByLabel('API key').isVisible())
+          await signIn(other, callflow.server.demo!.apiKey, callflow.server.demo!.apiToken);
+        await other.goto(`${base}/flows/${flowId}`);
+        await other.getByTestId('flow-status').getByText('v1 live').waitFor();
+        await other.getByRole('button', { name: 'Test call' }).click();
+        const section = other
+          .getByRole('complementary', { name: 'Test call' })
+          .getByRole('region', { name: 'Call from this browser' });
+        await section.getByRole('button', { name: 'Call from this browser' }).click();
+        return section;
+      };
+
+      const insecure = await open(`http://callflow.test:${new URL(url).port}`);
+      await insecure.getByRole('alert').filter({ hasText: 'not a secure context' }).waitFor();
+
+      const secure = await open(`https://callflow.test:${proxy.port}`);
+      await secure.getByTestId('browser-call-live').waitFor();
+      await eventually(
+        async () => {
+          const stats = await audioIn(other);
+          return stats && stats.packetsReceived > 10 && stats.audioLevel > 0;
+        },
+        15_000,
+        'audible prompt audio over the HTTPS page',
+      );
+      await secure.getByRole('button', { name: 'Hang up' }).click();
+      await secure.getByRole('status').filter({ hasText: 'You hung up.' }).waitFor();
+      await eventually(
+        async () => (await callflow.server.sip!.media.sessions()).length === 0,
+        10_000,
+        'no rtpengine session',
+      );
+      assert.equal(await openPeers(other), 0);
+    } finally {
+      await remote.close();
+      await proxy.close();
+    }
   });
 
   test('a denied microphone is explained in the panel', async () => {
