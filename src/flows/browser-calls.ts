@@ -9,6 +9,7 @@
  * who ended it (the page closes its peer connection when the flow hangs up).
  */
 
+import { parse } from 'sdp-transform';
 import { CallflowError } from '../errors.ts';
 import { normalizeNumber } from '../sms/phone.ts';
 import type { BrowserCallOrigin } from '../store/flow-types.ts';
@@ -176,9 +177,10 @@ export function createBrowserCalls(options: BrowserCallsOptions): BrowserCalls {
         callerNumber: caller,
         logger,
       });
+      const codec = browserCodec(answer.sdp, answer.codec);
       const origin: BrowserCallOrigin = {
         kind: 'browser',
-        codec: answer.codec,
+        codec,
         remoteAddress: answer.remoteAddress,
         answeredAt: new Date().toISOString(),
       };
@@ -224,10 +226,10 @@ export function createBrowserCalls(options: BrowserCallsOptions): BrowserCalls {
       // The flow's end hangs up the call (SipCall.hangup); the entry goes once the log is saved.
       void started.done.finally(() => calls.delete(started.callSid)).catch(() => {});
       logger.info(
-        { callSid: started.callSid, to: found.route.number.e164, codec: answer.codec },
+        { callSid: started.callSid, to: found.route.number.e164, codec },
         'browser call answered',
       );
-      return { callSid: started.callSid, answer: answer.sdp, codec: answer.codec };
+      return { callSid: started.callSid, answer: answer.sdp, codec };
     },
 
     hangup(accountSid, callSid) {
@@ -260,4 +262,20 @@ export function createBrowserCalls(options: BrowserCallsOptions): BrowserCalls {
       );
     },
   };
+}
+
+/**
+ * The codec the browser's leg uses: the first of the answer (Opus when the browser offered it,
+ * transcoded by rtpengine), written with the G.711 of callflow's side, e.g. `opus/PCMU`.
+ */
+function browserCodec(answer: string, ours: string): string {
+  try {
+    const audio = parse(answer).media.find((m) => m.type === 'audio');
+    const first = Number(String(audio?.payloads ?? '').split(' ')[0]);
+    const name = audio?.rtp.find((r) => r.payload === first)?.codec;
+    if (name && name.toUpperCase() !== ours) return `${name}/${ours}`;
+  } catch {
+    // An answer rtpengine wrote is readable; if not, the G.711 side is still right.
+  }
+  return ours;
 }

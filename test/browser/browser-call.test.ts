@@ -296,6 +296,8 @@ describe('a test call from the browser', { skip: unavailable ?? false }, () => {
     assert.equal(call.endReason, 'hangup-applet');
     assert.equal(call.from, CALLER);
     assert.equal(call.origin?.kind, 'browser');
+    // Chromium offers Opus first: rtpengine speaks Opus to it and G.711 to callflow's side.
+    assert.match(call.origin.codec, /^opus\/PCM[AU]$/);
     assert.deepEqual(pageErrors, []);
   });
 

@@ -72,7 +72,8 @@ const callProperties = {
         {
           kind: Type.Literal('browser'),
           codec: Type.String({
-            description: 'Audio codec between the media engine and the browser',
+            description:
+              "The browser's codec and callflow's side's, e.g. opus/PCMU (rtpengine transcodes)",
           }),
           remoteAddress: Type.String({ description: "The browser's media address from its offer" }),
           answeredAt: Timestamp,
