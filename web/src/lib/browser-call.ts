@@ -103,8 +103,10 @@ export async function startBrowserCall(
   const peer = new RTCPeerConnection();
   let ended = false;
   let events: EventSource | null = null;
+  let leave: (() => void) | undefined;
   const release = () => {
     events?.close();
+    if (leave) window.removeEventListener('pagehide', leave);
     for (const track of stream.getTracks()) track.stop();
     if (peer.signalingState !== 'closed') peer.close();
   };
@@ -128,6 +130,17 @@ export async function startBrowserCall(
       offer,
     });
     await peer.setRemoteDescription({ type: 'answer', sdp: started.answer });
+    // Closing the tab hangs up at once rather than after the media timeout; `keepalive` lets the
+    // request outlive the page and, unlike sendBeacon, carry the web app's CSRF header.
+    leave = () => {
+      void fetch(`/api/v1/browser-calls/${encodeURIComponent(started.callSid)}/hangup`, {
+        method: 'POST',
+        headers: { 'x-requested-with': 'callflow-web' },
+        credentials: 'same-origin',
+        keepalive: true,
+      }).catch(() => {});
+    };
+    window.addEventListener('pagehide', leave);
     events = new EventSource(`/api/v1/browser-calls/${encodeURIComponent(started.callSid)}/events`);
     events.addEventListener('progress', (event) => {
       const data = JSON.parse((event as MessageEvent<string>).data) as { log: CallLogSteps };
