@@ -9,7 +9,6 @@
  * who ended it (the page closes its peer connection when the flow hangs up).
  */
 
-import { parse } from 'sdp-transform';
 import { CallflowError } from '../errors.ts';
 import { normalizeNumber } from '../sms/phone.ts';
 import type { BrowserCallOrigin } from '../store/flow-types.ts';
@@ -177,7 +176,7 @@ export function createBrowserCalls(options: BrowserCallsOptions): BrowserCalls {
         callerNumber: caller,
         logger,
       });
-      const codec = browserCodec(answer.sdp, answer.codec);
+      const { codec } = answer;
       const origin: BrowserCallOrigin = {
         kind: 'browser',
         codec,
@@ -262,20 +261,4 @@ export function createBrowserCalls(options: BrowserCallsOptions): BrowserCalls {
       );
     },
   };
-}
-
-/**
- * The codec the browser's leg uses: the first of the answer (Opus when the browser offered it,
- * transcoded by rtpengine), written with the G.711 of callflow's side, e.g. `opus/PCMU`.
- */
-function browserCodec(answer: string, ours: string): string {
-  try {
-    const audio = parse(answer).media.find((m) => m.type === 'audio');
-    const first = Number(String(audio?.payloads ?? '').split(' ')[0]);
-    const name = audio?.rtp.find((r) => r.payload === first)?.codec;
-    if (name && name.toUpperCase() !== ours) return `${name}/${ours}`;
-  } catch {
-    // An answer rtpengine wrote is readable; if not, the G.711 side is still right.
-  }
-  return ours;
 }

@@ -61,7 +61,7 @@ export type CallOrigin = SipCallOrigin | BrowserCallOrigin;
 /** A test call from the Builder, through the browser's microphone (WebRTC). */
 export interface BrowserCallOrigin {
   kind: 'browser';
-  /** The browser's codec and callflow's side's, e.g. `opus/PCMU` (rtpengine transcodes). */
+  /** Audio codec between rtpengine and the browser, PCMA or PCMU. */
   codec: string;
   /** The browser's media address as its offer gave it, `address:port`. */
   remoteAddress: string;

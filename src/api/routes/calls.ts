@@ -72,8 +72,7 @@ const callProperties = {
         {
           kind: Type.Literal('browser'),
           codec: Type.String({
-            description:
-              "The browser's codec and callflow's side's, e.g. opus/PCMU (rtpengine transcodes)",
+            description: 'Audio codec between the media engine and the browser: PCMA or PCMU',
           }),
           remoteAddress: Type.String({ description: "The browser's media address from its offer" }),
           answeredAt: Timestamp,

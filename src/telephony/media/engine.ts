@@ -147,9 +147,8 @@ export class RtpengineMedia implements MediaEngine {
       // callflow's side is plain RTP whatever the caller uses (SRTP is rtpengine's to handle).
       'transport-protocol': 'RTP/AVP',
       ICE: 'remove',
-      // A browser multiplexes RTCP on the RTP port; callflow's side gets them apart. Its Opus is
-      // accepted toward it and transcoded to the G.711 of callflow's side (prompts included).
-      ...(webrtc ? { 'rtcp-mux': ['demux'], codec: { accept: ['opus'] } } : {}),
+      // A browser multiplexes RTCP on the RTP port; callflow's side gets them apart.
+      ...(webrtc ? { 'rtcp-mux': ['demux'] } : {}),
       replace: ['origin', 'session-connection'],
     });
     const toUs = stringField(offered, 'sdp');
