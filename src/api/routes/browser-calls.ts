@@ -132,6 +132,7 @@ export function browserCallRoutes(deps: BrowserCallRouteDeps): FastifyPluginAsyn
       async (request, reply) => {
         const accountSid = principal(request).sid;
         const { callSid } = request.params;
+        const browserCalls = required();
         const pending: string[] = [];
         let out: typeof reply.raw | undefined;
         let finished = false;
@@ -149,7 +150,7 @@ export function browserCallRoutes(deps: BrowserCallRouteDeps): FastifyPluginAsyn
         };
         const heartbeat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS);
         heartbeat.unref();
-        stopFollowing = required().follow(accountSid, callSid, (event) => {
+        stopFollowing = browserCalls.follow(accountSid, callSid, (event) => {
           write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
           if (event.type === 'ended') queueMicrotask(end);
         });
