@@ -61,6 +61,11 @@ export type CallOrigin = SipCallOrigin | BrowserCallOrigin;
 /** A test call from the Builder, through the browser's microphone (WebRTC). */
 export interface BrowserCallOrigin {
   kind: 'browser';
+  // A browser call has no SIP side; these stay absent, so code reading a SIP origin's fields off
+  // any origin (`origin?.sipCallId`) needs no narrowing.
+  via?: undefined;
+  name?: undefined;
+  sipCallId?: undefined;
   /** Audio codec between rtpengine and the browser, PCMA or PCMU. */
   codec: string;
   /** The browser's media address as its offer gave it, `address:port`. */
