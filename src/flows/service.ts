@@ -24,7 +24,13 @@ import type { Telephony } from '../telephony/types.ts';
 import { DEFAULT_MAX_STEPS, DEFAULT_PASSTHRU_TIMEOUT_MS, type FlowSettings } from './config.ts';
 import { createGuardedFetch } from './guarded-fetch.ts';
 import { appletDefinition } from './registry.ts';
-import { type CallLog, CallSession, type CallStep, DEFAULT_TIME_ZONE, newCallSid } from './runtime.ts';
+import {
+  type CallLog,
+  CallSession,
+  type CallStep,
+  DEFAULT_TIME_ZONE,
+  newCallSid,
+} from './runtime.ts';
 import { type SimulateOptions, simulateCall } from './simulate.ts';
 import type { FetchGuarded, FlowDocument, FlowSmsRequest, SmsHandover } from './types.ts';
 import { type FlowValidation, type TemplateLookup, validateFlow } from './validate.ts';
