@@ -21,6 +21,8 @@ export interface MetricsSource {
   store: Store;
   /** This process's carriers (none in a process that runs no delivery). */
   carriers?: () => CarrierStatus[];
+  /** Brings carriers() and the fed counters up to date before a scrape (a delivery thread). */
+  sync?: () => Promise<void>;
   clock?: () => Date;
 }
 
@@ -228,7 +230,7 @@ export function createMetrics(source: MetricsSource): Metrics {
       authRefusals.inc({ surface });
     },
     async scrape() {
-      await refresh();
+      await Promise.all([refresh(), source.sync?.()]);
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };

@@ -2,7 +2,9 @@
  * `callflow serve`: puts the parts together in one process, by role.
  *
  * - all (default): HTTP API and web app, flow runtime, delivery workers, status callbacks, and
- *   the built-in carrier simulator when no carrier is configured.
+ *   the built-in carrier simulator when no carrier is configured. Delivery (worker, carriers,
+ *   callbacks, simulator) runs in a worker thread with its own store connection
+ *   (`delivery.thread`, src/delivery/thread.ts), so HTTP and delivery each have a core.
  * - api: HTTP API, web app and flow runtime; messages wait in the outbox for a worker.
  * - worker: delivery workers and status callbacks against the shared PostgreSQL.
  *
@@ -29,15 +31,14 @@ import { metricsRoutes } from './api/routes/metrics.ts';
 import { webAppDeps } from './api/routes/web.ts';
 import type { Authenticator, SipReadiness } from './api/types.ts';
 import { type AuthThrottle, createAuthThrottle } from './auth-throttle.ts';
-import { CarrierSimulator, createCarrier } from './carriers/index.ts';
-import type { SmppCarrierConfig } from './carriers/smpp/config.ts';
-import type { Carrier } from './carriers/types.ts';
+import type { CarrierSimulator } from './carriers/index.ts';
+import type { Carrier, CarrierStatus } from './carriers/types.ts';
 import { type Config, ConfigError } from './config.ts';
-import { type CallbackDispatcher, createCallbackDispatcher } from './delivery/callbacks.ts';
-import { type CarrierPool, createCarrierPool } from './delivery/carrier-pool.ts';
-import { loadInForce } from './delivery/carrier-state.ts';
+import type { CarrierPool } from './delivery/carrier-pool.ts';
 import { createSender } from './delivery/send.ts';
-import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
+import { type DeliveryStack, startDelivery } from './delivery/stack.ts';
+import { type DeliveryThread, startDeliveryThread } from './delivery/thread.ts';
+import type { DeliveryWorker } from './delivery/worker.ts';
 import { type DemoCredentials, seedDemo } from './demo.ts';
 import { type BrowserCalls, createBrowserCalls } from './flows/browser-calls.ts';
 import { createFlowService, type FlowService } from './flows/service.ts';
@@ -55,12 +56,21 @@ export interface RunningServer {
   /** Base URL of the HTTP server, when this role serves HTTP. */
   url: string | null;
   app: FastifyInstance | null;
+  /** The built-in carrier simulator, when delivery runs on this event loop without carriers. */
   simulator: CarrierSimulator | null;
-  /** This process's carrier binds (draining ones included), as they are now. */
+  /** The built-in simulator's port on loopback, wherever it runs; null when carriers are set. */
+  simulatorPort: number | null;
+  /**
+   * This process's carrier binds (draining ones included), as they are now, when delivery runs
+   * on this event loop; none when it runs in a delivery thread.
+   */
   readonly carriers: Carrier[];
-  /** The carriers and routes managed while running; null in a process that delivers nothing. */
+  /** The carriers and routes managed while running, when delivery runs on this event loop. */
   pool: CarrierPool | null;
+  /** The delivery worker, when it runs on this event loop. */
   worker: DeliveryWorker | null;
+  /** The delivery thread (`delivery.thread`), when delivery runs in one. */
+  deliveryThread: DeliveryThread | null;
   flows: FlowService | null;
   demo: DemoCredentials | null;
   /** Real calls, when SIP is on in this process. */
@@ -202,52 +212,23 @@ export async function startServer(
   try {
     const demo = options.demo ? await seedDemo(store, { dataDir: config.dataDir }) : null;
 
-    // Carriers and routes: the file's, with the changes made while running over them
-    // (delivery/carrier-state.ts); the built-in simulator on loopback when there are none.
-    const inForce = await loadInForce(store, config);
-    let simulator: CarrierSimulator | null = null;
-    let pool: CarrierPool | null = null;
+    // Delivery: in a worker thread of its own (the default), or on this event loop. Either way
+    // the carriers and routes are the file's, with the changes made while running over them
+    // (delivery/carrier-state.ts), and the built-in simulator on loopback when there are none.
     const delivers = role === 'all' || role === 'worker';
-    if (delivers) {
-      const fixed: SmppCarrierConfig[] = [];
-      if (inForce.carriers.length === 0) {
-        simulator = new CarrierSimulator({
-          ...config.simulator,
-          outcomes: {
-            delivered: config.simulator.deliveredRatio,
-            undelivered: 1 - config.simulator.deliveredRatio,
-          },
-        });
-        const { port } = await simulator.start();
-        stops.push(() => simulator!.stop());
-        logger.info({ port }, 'carrier simulator listening on loopback');
-        fixed.push({
-          name: 'simulator',
-          host: '127.0.0.1',
-          port,
-          systemId: config.simulator.systemId,
-          password: config.simulator.password,
-          window: 50,
-          segmentsPerSecond: 5000,
-        });
-      }
-      pool = createCarrierPool({
-        store,
-        syncMs: config.delivery.carrierSyncMs,
-        file: config,
-        fixed,
-        logger: logger.child({ part: 'carriers' }),
-        // The carrier names itself on every line it logs (`carrier`); binding it here too would
-        // write the key twice.
-        createCarrier: (c) => createCarrier(c, { logger: logger.child({ part: 'carrier' }) }),
-      });
-    }
-    const carriers = () => (pool ? [...pool.all()] : []);
+    let stack: DeliveryStack | null = null;
+    let thread: DeliveryThread | null = null;
+    const carrierStates = (which: 'all' | 'active'): CarrierStatus[] => {
+      if (thread !== null) return which === 'all' ? thread.carriers() : thread.activeCarriers();
+      if (stack === null) return [];
+      return (which === 'all' ? stack.pool.all() : stack.pool.active()).map((c) => c.status());
+    };
 
     // One registry per process: the worker, callbacks and flows feed it; /metrics reads it.
     const metrics = createMetrics({
       store,
-      carriers: () => carriers().map((c) => c.status()),
+      carriers: () => carrierStates('all'),
+      sync: async () => thread?.sync(),
       clock,
     });
 
@@ -262,37 +243,20 @@ export async function startServer(
       outbound: config.callbacks,
     });
 
-    // Delivery: the worker registers its receipt handler before the carriers bind, so no
-    // receipt that arrives on a fresh bind goes unhandled.
-    let worker: DeliveryWorker | null = null;
-    let dispatcher: CallbackDispatcher | null = null;
-    if (pool) {
-      worker = createDeliveryWorker({
-        store,
-        carriers: pool,
-        clock,
-        logger: logger.child({ part: 'delivery' }),
-        metrics,
-        config: config.delivery,
-        promotional: config.promotional,
-        sms: config.sms,
-      });
-      dispatcher = createCallbackDispatcher({
-        store,
-        clock,
-        logger: logger.child({ part: 'callbacks' }),
-        metrics,
-        config: config.callbacks,
-      });
-      await worker.start();
-      await pool.start();
-      // Stops run in reverse: the worker drains before the carriers unbind.
-      const started = pool;
+    if (delivers && config.delivery.thread) {
+      const started = await startDeliveryThread({ config, logger, metrics });
+      thread = started;
       stops.push(() => started.stop());
-      stops.push(() => worker!.stop());
-      await dispatcher.start();
-      stops.push(() => dispatcher!.stop());
+    } else if (delivers) {
+      const started = await startDelivery({ config, store, logger, metrics, clock });
+      stack = started;
+      stops.push(() => started.stop());
     }
+    // What the admin API reads of the carriers this process runs, and how it applies a change.
+    const control: Pick<CarrierPool, 'views' | 'sync'> | null =
+      thread !== null
+        ? { views: () => thread!.views(), sync: () => thread!.syncCarriers() }
+        : (stack?.pool ?? null);
 
     // Real calls, started below with the flow service (role all or api).
     let sip: RunningSip | null = null;
@@ -300,7 +264,8 @@ export async function startServer(
     // Ready when every carrier of this process is bound (a process without carriers always is).
     // Real calls being off (no rtpengine) is reported, not counted against readiness: SMS works.
     const readiness = async () => {
-      const states = (pool?.active() ?? []).map((c) => c.status());
+      await thread?.sync();
+      const states = carrierStates('active');
       return {
         ready: states.every((s) => s.state === 'bound'),
         carriers: states.map((s) => ({ name: s.name, state: s.state, ready: s.state === 'bound' })),
@@ -351,7 +316,7 @@ export async function startServer(
           secret: loadSessionSecret({ dataDir: config.dataDir }),
           now: () => clock().getTime(),
         }),
-        ...(pool && { control: pool }),
+        ...(control && { control }),
         clock,
         authThrottle,
       });
@@ -395,12 +360,14 @@ export async function startServer(
       logger,
       url,
       app,
-      simulator,
+      simulator: stack?.simulator ?? null,
+      simulatorPort: stack?.simulatorPort ?? thread?.simulatorPort ?? null,
       get carriers() {
-        return carriers();
+        return stack ? [...stack.pool.all()] : [];
       },
-      pool,
-      worker,
+      pool: stack?.pool ?? null,
+      worker: stack?.worker ?? null,
+      deliveryThread: thread,
       flows,
       demo,
       sip,

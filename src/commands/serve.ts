@@ -46,7 +46,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   } else {
     lines.push(`callflow ${config.role} is running`);
   }
-  if (server.simulator)
+  if (server.simulatorPort !== null)
     lines.push('  carrier      built-in simulator on loopback (no carrier configured)');
   lines.push(`  store        ${config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`}`);
   if (server.demo) {

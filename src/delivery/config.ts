@@ -26,6 +26,11 @@ export function defaultsOf<T>(schema: TSchema): Readonly<T> {
 
 export const DeliverySettingsSchema = Type.Object(
   {
+    /**
+     * Run the delivery worker, the carrier binds and the status callbacks in a worker thread of
+     * their own, with their own store connection, so HTTP and delivery use two cores.
+     */
+    thread: Type.Boolean({ default: true }),
     /** Messages claimed per batch. */
     batchSize: Type.Integer({ minimum: 1, maximum: 5000, default: 200 }),
     /** How long a claim lasts before another worker may take the message, milliseconds. */
