@@ -27,28 +27,34 @@
  * Run alone with `node bench/pipeline.bench.ts`. Env: CALLFLOW_BENCH_DATABASE_URL (else
  * CALLFLOW_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test): a server where a
  * database bench_pipeline_<pid> may be created and dropped. CALLFLOW_BENCH_PIPELINE_N overrides N;
- * CALLFLOW_BENCH_PIPELINE_ONLY=sqlite,postgres,kannel runs only those (to profile one side);
+ * CALLFLOW_BENCH_PIPELINE_ONLY=sqlite,postgres,kannel,sustain,memory runs only those (to profile
+ * one side; sustain is the sustained run after each store's peak run, memory the RSS with
+ * CALLFLOW_BENCH_PIPELINE_QUEUED messages queued, default 100,000);
+ * CALLFLOW_BENCH_PIPELINE_SUSTAIN_S sets the sustained run's length (default 60);
+ * CALLFLOW_BENCH_PIPELINE_THREAD=0 runs callflow's delivery on the server's event loop;
  * CALLFLOW_BENCH_KANNEL_DIR looks for bearerbox and smsbox only there.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../src/config.ts';
 import { coerceError } from '../src/errors.ts';
 import { startServer } from '../src/server.ts';
+import { openStore } from '../src/store/index.ts';
 import {
   bodyFor,
   ENTITY_ID,
   SENDER_ID,
   seedAccount,
   smsRequest,
+  spawnServer,
   TEMPLATE_ID,
 } from '../test/helpers/pipeline.ts';
 import { ownProcessCpuMs, processCpuMs } from './lib/cpu.ts';
 import { startDlrReceiver } from './lib/dlr-receiver.ts';
-import { findKannel, KANNEL_INSTALL_HINT, startKannel } from './lib/kannel.ts';
+import { findKannel, freePort, KANNEL_INSTALL_HINT, startKannel } from './lib/kannel.ts';
 import { acceptRate, type LoadResult, quantile, runLoad } from './lib/loadgen.ts';
 import { fmt, type Measured, type Outcome, rowsFor } from './lib/pipeline-report.ts';
 import { type SimulatorThread, startSimulatorThread } from './lib/simulator-thread.ts';
@@ -64,8 +70,18 @@ const SEND_CAP_MS = 40_000;
 const POLL_MS = 20;
 /** Longest wait for the last delivery after the last request was answered. */
 const DRAIN_TIMEOUT_MS = 30_000;
-const TARGET_ACCEPT = 2000;
-const TARGET_DELIVERED = 1000;
+/** Targets, as ratios to Kannel in the same run: accepted/s, delivered/s. */
+const TARGET_ACCEPT_RATIO = 2;
+const TARGET_DELIVERED_RATIO = 1.5;
+/** The sustained run: this long, at this share of the peak (the lower of accepted/s and delivered/s). */
+const SUSTAIN_MS = Number(process.env.CALLFLOW_BENCH_PIPELINE_SUSTAIN_S ?? 60) * 1000;
+const SUSTAIN_SHARE = 0.8;
+/** How often the queue depth is sampled during the sustained run. */
+const DEPTH_EVERY_MS = 5000;
+/** Messages queued (no carrier bound) before the gateway's RSS is read. */
+const QUEUED = Number(process.env.CALLFLOW_BENCH_PIPELINE_QUEUED ?? 100_000);
+/** CALLFLOW_BENCH_PIPELINE_THREAD=0 runs delivery on the server's event loop (delivery.thread false). */
+const THREAD = process.env.CALLFLOW_BENCH_PIPELINE_THREAD !== '0';
 const SYSTEM_ID = 'bench';
 const SMSC_PASSWORD = 'secret';
 /** Each message goes to its own number: +91 98765 00000 onwards (valid Indian mobiles). */
@@ -170,45 +186,76 @@ async function drive(d: Drive): Promise<Measured> {
   };
 }
 
-/** callflow in this process against the simulator, on SQLite (no URL) or PostgreSQL. */
-async function measureCallflow(databaseUrl: string | undefined): Promise<Measured> {
+export interface Sustained {
+  offeredPerSecond: number;
+  sent: number;
+  accepted: number;
+  p50: number;
+  p99: number;
+  /** Messages delivered per second over the run (sending start to the last sample). */
+  deliveredPerSecond: number;
+  /** [seconds since the start, due messages (queue depth), accepted and not yet final]. */
+  depth: [number, number, number][];
+  note: string;
+}
+
+function callflowConfig(
+  dataDir: string,
+  databaseUrl: string | undefined,
+  carrier: { host: string; port: number },
+) {
+  return loadConfig({
+    env: {},
+    overrides: {
+      dataDir,
+      databaseUrl,
+      port: 0,
+      logLevel: 'warn',
+      carriers: [
+        {
+          name: 'sim',
+          host: carrier.host,
+          port: carrier.port,
+          systemId: SYSTEM_ID,
+          password: SMSC_PASSWORD,
+          window: WINDOW,
+          segmentsPerSecond: 1_000_000,
+        },
+      ],
+      delivery: { thread: THREAD },
+    },
+  });
+}
+
+function callflowLoad(origin: string, auth: string) {
+  return {
+    origin,
+    method: 'POST' as const,
+    path: '/api/v1/sms',
+    headers: { authorization: auth, 'content-type': 'application/json' },
+    body: JSON.stringify(smsRequest('B{i}', '+91{msisdn}')),
+    msisdnBase: MSISDN_BASE,
+    concurrency: CONCURRENCY,
+    okStatuses: [202],
+  };
+}
+
+/**
+ * callflow in this process against the simulator, on SQLite (no URL) or PostgreSQL: the peak
+ * run, then, when `sustain` is given, the sustained run at that share of the peak.
+ */
+async function measureCallflow(
+  databaseUrl: string | undefined,
+  sustain?: number,
+): Promise<{ m: Measured; sustained?: Sustained | { error: string } }> {
   const sim = await startSimulator();
   const dataDir = mkdtempSync(join(tmpdir(), 'callflow-bench-pipeline-'));
   try {
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        dataDir,
-        databaseUrl,
-        port: 0,
-        logLevel: 'warn',
-        carriers: [
-          {
-            name: 'sim',
-            host: sim.host,
-            port: sim.port,
-            systemId: SYSTEM_ID,
-            password: SMSC_PASSWORD,
-            window: WINDOW,
-            segmentsPerSecond: 1_000_000,
-          },
-        ],
-      },
-    });
-    const server = await startServer(config);
+    const server = await startServer(callflowConfig(dataDir, databaseUrl, sim));
     try {
       const account = await seedAccount(server.store);
       const delivered = async () => (await server.store.messages.stats()).byStatus.delivered;
-      const spec = {
-        origin: server.url!,
-        method: 'POST' as const,
-        path: '/api/v1/sms',
-        headers: { authorization: account.auth, 'content-type': 'application/json' },
-        body: JSON.stringify(smsRequest('B{i}', '+91{msisdn}')),
-        msisdnBase: MSISDN_BASE,
-        concurrency: CONCURRENCY,
-        okStatuses: [202],
-      };
+      const spec = callflowLoad(server.url!, account.auth);
       const warm = await runLoad({ ...spec, first: 0, count: WARMUP });
       if (warm.accepted !== WARMUP) throw new Error(`warm-up refused: ${warm.sample}`);
       const base = await waitForCount(delivered, WARMUP, DRAIN_TIMEOUT_MS);
@@ -217,7 +264,7 @@ async function measureCallflow(databaseUrl: string | undefined): Promise<Measure
       // stored before deliver_sm_resp), so the simulator's count bounds the store's: the store
       // is counted only once it could be done.
       const ackedBefore = (await sim.stats()).receiptsAcked;
-      return await drive({
+      const m = await drive({
         loading: runLoad({ ...spec, first: WARMUP, count: N, maxMs: SEND_CAP_MS }),
         delivered: async () => (await delivered()) - WARMUP,
         upperBound: async () => (await sim.stats()).receiptsAcked - ackedBefore,
@@ -226,11 +273,127 @@ async function measureCallflow(databaseUrl: string | undefined): Promise<Measure
         cpuMs: async () => ownProcessCpuMs() - (await sim.cpuMs()),
         loadInside: true,
       });
+      if (sustain === undefined) return { m };
+      const rate = Math.max(
+        1,
+        Math.round(sustain * Math.min(m.acceptPerSecond, m.deliveredPerSecond)),
+      );
+      let sustained: Sustained | { error: string };
+      try {
+        sustained = await sustainCallflow(server, spec, rate);
+      } catch (error) {
+        sustained = { error: String((error as Error).message ?? error).split('\n')[0]! };
+      }
+      return { m, sustained };
     } finally {
       await server.stop();
     }
   } finally {
     await sim.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** SUSTAIN_MS at `rate` requests a second (open loop), sampling the queue every DEPTH_EVERY_MS. */
+async function sustainCallflow(
+  server: Awaited<ReturnType<typeof startServer>>,
+  spec: ReturnType<typeof callflowLoad>,
+  rate: number,
+): Promise<Sustained> {
+  const stats = () => server.store.messages.stats();
+  const before = await stats();
+  const deliveredBefore = before.byStatus.delivered;
+  const count = Math.ceil((rate * SUSTAIN_MS) / 1000);
+  const startedAt = now();
+  const loading = runLoad({
+    ...spec,
+    first: WARMUP + N,
+    count,
+    maxMs: SUSTAIN_MS,
+    ratePerSecond: rate,
+    // Open loop: enough lanes that a slow answer does not delay the next request's start.
+    concurrency: Math.max(CONCURRENCY, Math.ceil(rate / 10)),
+  });
+  let done = false;
+  loading.finally(() => {
+    done = true;
+  });
+  const depth: [number, number, number][] = [];
+  const sample = async () => {
+    const s = await stats();
+    const open = s.byStatus.queued + s.byStatus.sending + s.byStatus.submitted;
+    depth.push([Math.round((now() - startedAt) / 1000), s.due, open]);
+    return s;
+  };
+  while (!done) {
+    await sleep(100);
+    if (!done && now() >= startedAt + (depth.length + 1) * DEPTH_EVERY_MS) await sample();
+  }
+  const l = await loading;
+  const last = await sample();
+  const elapsed = now() - startedAt;
+  const notes: string[] = [];
+  if (l.accepted < l.sent) notes.push(`${l.sent - l.accepted} refused (${l.sample})`);
+  return {
+    offeredPerSecond: rate,
+    sent: l.sent,
+    accepted: l.accepted,
+    p50: quantile(l.latenciesMs, 0.5),
+    p99: quantile(l.latenciesMs, 0.99),
+    deliveredPerSecond: ((last.byStatus.delivered - deliveredBefore) * 1000) / elapsed,
+    depth,
+    note: notes.join('; '),
+  };
+}
+
+/**
+ * The gateway's resident memory with QUEUED messages waiting: `callflow serve` as its own process
+ * (so the figure is the gateway's, not this benchmark's) on SQLite, with its one carrier
+ * unreachable so that nothing is claimed, loaded over HTTP; VmRSS of that process, idle and with
+ * the messages queued.
+ */
+async function queuedMemory(): Promise<{ idleMb: number; queuedMb: number; queued: number }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'callflow-bench-queued-'));
+  try {
+    const file = join(dataDir, 'callflow.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        dataDir,
+        carriers: [
+          {
+            name: 'down',
+            host: '127.0.0.1',
+            port: await freePort(),
+            systemId: SYSTEM_ID,
+            password: SMSC_PASSWORD,
+            reconnect: { minMs: 1000, maxMs: 30_000 },
+          },
+        ],
+        delivery: { thread: THREAD },
+      }),
+    );
+    const store = await openStore({ dataDir });
+    const account = await seedAccount(store);
+    const server = await spawnServer(['--config', file, '--port', '0'], { LOG_LEVEL: 'error' });
+    try {
+      const rss = () => {
+        const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
+        return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
+      };
+      const spec = callflowLoad(server.url, account.auth);
+      await runLoad({ ...spec, first: 0, count: 200 });
+      const idleMb = rss();
+      const l = await runLoad({ ...spec, first: 200, count: QUEUED });
+      if (l.accepted !== QUEUED) throw new Error(`queueing refused: ${l.sample}`);
+      await sleep(2000);
+      const queued = (await store.messages.stats()).byStatus.queued;
+      return { idleMb, queuedMb: rss(), queued };
+    } finally {
+      await server.stop();
+      await store.close();
+    }
+  } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -341,7 +504,7 @@ async function scratchDatabase(): Promise<
 }
 
 /** CALLFLOW_BENCH_PIPELINE_ONLY=sqlite,kannel runs only those (for profiling one side). */
-function wanted(part: 'sqlite' | 'postgres' | 'kannel'): boolean {
+function wanted(part: 'sqlite' | 'postgres' | 'kannel' | 'sustain' | 'memory'): boolean {
   const only = process.env.CALLFLOW_BENCH_PIPELINE_ONLY;
   return only === undefined || only === '' || only.split(',').includes(part);
 }
@@ -357,13 +520,28 @@ export async function run(): Promise<BenchResult[]> {
   };
 
   const skipped: Outcome = { ok: false, why: 'skipped (CALLFLOW_BENCH_PIPELINE_ONLY)' };
-  const sqlite = wanted('sqlite') ? await outcome(() => measureCallflow(undefined)) : skipped;
+  const sustainShare = wanted('sustain') ? SUSTAIN_SHARE : undefined;
+  const sustained: Record<'SQLite' | 'PostgreSQL', Sustained | { error: string } | undefined> = {
+    SQLite: undefined,
+    PostgreSQL: undefined,
+  };
+  const sqlite = wanted('sqlite')
+    ? await outcome(async () => {
+        const r = await measureCallflow(undefined, sustainShare);
+        sustained.SQLite = r.sustained;
+        return r.m;
+      })
+    : skipped;
   const database = wanted('postgres') ? await scratchDatabase() : { error: skipped.why };
   let postgres: Outcome;
   if ('error' in database) postgres = { ok: false, why: database.error };
   else {
     try {
-      postgres = await outcome(() => measureCallflow(database.url));
+      postgres = await outcome(async () => {
+        const r = await measureCallflow(database.url, sustainShare);
+        sustained.PostgreSQL = r.sustained;
+        return r.m;
+      });
     } finally {
       await database.drop();
     }
@@ -377,20 +555,74 @@ export async function run(): Promise<BenchResult[]> {
       why: `Kannel run failed: ${coerceError(error).message.split('\n')[0]}`,
     };
   }
+  let memory: Awaited<ReturnType<typeof queuedMemory>> | { error: string } | undefined;
+  if (wanted('memory')) {
+    try {
+      memory = await queuedMemory();
+    } catch (error) {
+      memory = { error: String((error as Error).message ?? error).split('\n')[0]! };
+    }
+  }
   const peerName = `Kannel ${kannel.version ?? '1.4.5'}`;
   const shape = {
     n: N,
     concurrency: CONCURRENCY,
     window: WINDOW,
     pollMs: POLL_MS,
-    targetAccept: TARGET_ACCEPT,
-    targetDelivered: TARGET_DELIVERED,
+    targetAcceptRatio: TARGET_ACCEPT_RATIO,
+    targetDeliveredRatio: TARGET_DELIVERED_RATIO,
   };
   const rows = [
     ...rowsFor('SQLite', sqlite, kannel, peerName, shape),
     ...rowsFor('PostgreSQL', postgres, kannel, peerName, shape),
   ];
-  rows[0]!.notes = `${rows[0]!.notes}; ${cpus().length} cores, load average ${load} at start`;
+  const own = (name: string, value: number, unit: string, notes: string): BenchResult => ({
+    name,
+    ours: value,
+    peer: Number.NaN,
+    peerName: 'none (callflow alone)',
+    unit,
+    ratio: Number.NaN,
+    notes,
+  });
+  for (const store of ['SQLite', 'PostgreSQL'] as const) {
+    const r = sustained[store];
+    if (r === undefined) continue;
+    if ('error' in r) {
+      rows.push(own(`sustained run (${store})`, Number.NaN, '', `failed: ${r.error}`));
+      continue;
+    }
+    const shape = `${fmt(r.offeredPerSecond)}/s offered (${SUSTAIN_SHARE * 100} % of the peak) for ${SUSTAIN_MS / 1000} s, open loop; ${fmt(r.accepted)} of ${fmt(r.sent)} accepted${r.note ? `; ${r.note}` : ''}`;
+    const series = r.depth.map(([t, due, open]) => `${t}s ${fmt(due)}/${fmt(open)}`).join(', ');
+    rows.push(own(`sustained accept p50 latency (${store})`, r.p50, 'ms', shape));
+    rows.push(own(`sustained accept p99 latency (${store})`, r.p99, 'ms', shape));
+    rows.push(
+      own(
+        `sustained delivered/s (${store})`,
+        r.deliveredPerSecond,
+        'messages/s',
+        `queue depth over time (due / accepted and not final): ${series}`,
+      ),
+    );
+  }
+  if (memory !== undefined) {
+    rows.push(
+      'error' in memory
+        ? own(
+            'gateway RSS with queued messages (SQLite)',
+            Number.NaN,
+            'MiB',
+            `failed: ${memory.error}`,
+          )
+        : own(
+            `gateway RSS with ${fmt(memory.queued)} queued (SQLite)`,
+            memory.queuedMb,
+            'MiB',
+            `callflow serve as its own process, VmRSS; ${fmt(memory.idleMb)} MiB idle after 200 messages; carrier unreachable, so nothing is claimed`,
+          ),
+    );
+  }
+  rows[0]!.notes = `${rows[0]!.notes}; ${cpus().length} cores, load average ${load} at start, delivery ${THREAD ? 'in its thread' : 'on the server event loop'}`;
   return rows;
 }
 

@@ -27,12 +27,12 @@ function fill(template: string, i: number): string {
     .replaceAll('{msisdn}', String((spec.msisdnBase ?? 0) + i));
 }
 
-function one(index: number): Promise<void> {
+function one(index: number, dueAt?: number): Promise<void> {
   const i = spec.first + index;
   const body = spec.body === null ? null : Buffer.from(fill(spec.body, i));
   const headers: Record<string, string | number> = { ...spec.headers };
   if (body !== null) headers['content-length'] = body.length;
-  const started = now();
+  const started = dueAt ?? now();
   return new Promise<void>((resolve) => {
     const req = http.request(
       {
@@ -77,8 +77,21 @@ function one(index: number): Promise<void> {
 const startedAt = now();
 const stopAt = startedAt + (spec.maxMs ?? Number.POSITIVE_INFINITY);
 
+const interval = spec.ratePerSecond === undefined ? 0 : 1000 / spec.ratePerSecond;
+
 async function lane(): Promise<void> {
-  while (next < spec.count && now() < stopAt) await one(next++);
+  if (interval === 0) {
+    while (next < spec.count && now() < stopAt) await one(next++);
+    return;
+  }
+  while (next < spec.count) {
+    const dueAt = startedAt + next * interval;
+    if (dueAt >= stopAt) return;
+    const index = next++;
+    const wait = dueAt - now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await one(index, dueAt);
+  }
 }
 
 await Promise.all(Array.from({ length: Math.min(spec.concurrency, spec.count) }, lane));

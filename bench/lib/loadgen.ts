@@ -1,6 +1,6 @@
 /**
  * A small HTTP load generator for the pipeline benchmark: N requests with a fixed number in
- * flight over keep-alive connections (node:http with an Agent; global fetch costs more CPU per
+ * flight, or at a fixed rate, over keep-alive connections (node:http with an Agent; global fetch costs more CPU per
  * request). It runs in a worker thread so that it does not share an event loop with the
  * in-process callflow server it measures; on a 2-core machine it still takes CPU from the
  * gateway under test, and the benchmark says so.
@@ -31,6 +31,12 @@ export interface LoadSpec {
   maxMs?: number;
   /** Statuses that count as accepted. */
   okStatuses: number[];
+  /**
+   * Open loop: request i is due at start + i / ratePerSecond (at most `concurrency` in flight),
+   * and its latency counts from when it was due, so a gateway that falls behind is charged for
+   * the wait too. Without it, each lane sends its next request as soon as the last is answered.
+   */
+  ratePerSecond?: number;
 }
 
 export interface LoadResult {
