@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { openStore } from '../store/index.ts';
+import { adoptWriteLocks } from '../store/sqlite/write-lock.ts';
 import type { MessageStatus } from '../store/types.ts';
 import { startDelivery } from './stack.ts';
 import {
@@ -17,7 +18,8 @@ import {
 } from './thread.ts';
 
 const port = parentPort!;
-const { config, logLevel } = workerData as ThreadData;
+const { config, logLevel, sqliteLocks } = workerData as ThreadData;
+adoptWriteLocks(sqliteLocks);
 const post = (message: ToMain) => port.postMessage(message);
 
 const logger = pino(

@@ -21,6 +21,7 @@ import { Worker } from 'node:worker_threads';
 import pino, { type Logger } from 'pino';
 import type { CarrierStatus } from '../carriers/types.ts';
 import type { Config } from '../config.ts';
+import { releaseHeldBy, shareWriteLocks } from '../store/sqlite/write-lock.ts';
 import type { MessageStatus } from '../store/types.ts';
 import type { CarrierView } from './carrier-pool.ts';
 import type { DeliveryMetrics } from './stack.ts';
@@ -59,6 +60,8 @@ export type ToThread =
 export interface ThreadData {
   config: Config;
   logLevel: string;
+  /** The SQLite write locks of the server's thread (src/store/sqlite/write-lock.ts). */
+  sqliteLocks: Record<string, SharedArrayBuffer>;
 }
 
 export interface DeliveryThread {
@@ -123,7 +126,7 @@ export async function startDeliveryThread(deps: {
 
   /** Starts one thread; resolves once its carriers and worker are started. */
   function spawn(): Promise<number | null> {
-    const data: ThreadData = { config, logLevel: logger.level };
+    const data: ThreadData = { config, logLevel: logger.level, sqliteLocks: shareWriteLocks() };
     const worker = new Worker(ENTRY, { workerData: data, name: 'callflow-delivery' });
     current = worker;
     const startedAt = Date.now();
@@ -155,8 +158,11 @@ export async function startDeliveryThread(deps: {
           failure = error;
           logger.error({ err: error }, 'the delivery thread failed');
         });
+        const id = worker.threadId;
         worker.on('exit', (code) => {
           if (current === worker) current = null;
+          // A thread ended inside a transaction leaves the store's write lock to this one.
+          releaseHeldBy(id);
           // Whoever waits for a report from this thread gets the last one.
           for (const done of syncs.values()) done();
           syncs.clear();

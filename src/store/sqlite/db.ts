@@ -13,6 +13,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { loadMigrations, pendingMigrations } from '../migrations.ts';
 import type { Row } from '../rows.ts';
+import { acquireWriteLock, releaseWriteLock, writeLockFor } from './write-lock.ts';
 
 export interface SqliteDb {
   readonly file: string;
@@ -56,21 +57,28 @@ export function openSqlite(file: string, clock: () => Date): SqliteDb {
     return s;
   };
   let depth = 0;
+  // Threads of this process that write the same file hand the write lock over (write-lock.ts).
+  const lock = writeLockFor(file);
 
   function tx<T>(fn: () => T): T {
     // Nested calls join the outer transaction (a repo method called from another one).
     if (depth > 0) return fn();
-    db.exec('BEGIN IMMEDIATE');
-    depth++;
+    const locked = lock !== null && acquireWriteLock(lock);
     try {
-      const result = fn();
-      db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
+      db.exec('BEGIN IMMEDIATE');
+      depth++;
+      try {
+        const result = fn();
+        db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        db.exec('ROLLBACK');
+        throw error;
+      } finally {
+        depth--;
+      }
     } finally {
-      depth--;
+      if (locked) releaseWriteLock(lock);
     }
   }
 
