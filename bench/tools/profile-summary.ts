@@ -40,7 +40,10 @@ const AREAS: [string, RegExp][] = [
   ['SMPP (smpp package, carriers)', /node_modules\/smpp|carriers\//],
   ['delivery worker and checks', /delivery\//],
   ['libphonenumber', /libphonenumber/],
-  ['HTTP (fastify, API)', /node_modules\/(fastify|find-my-way|light-my-request|@fastify|avvio|pino)|src\/api\//],
+  [
+    'HTTP (fastify, API)',
+    /node_modules\/(fastify|find-my-way|light-my-request|@fastify|avvio|pino)|src\/api\//,
+  ],
   ['SMS and DLT core', /src\/(sms|dlt)\//],
   ['store (shared)', /src\/store\//],
 ];
@@ -67,7 +70,8 @@ for (const [id, t] of self) {
 }
 const pct = (t: number) => `${((100 * t) / total).toFixed(1).padStart(5)} %`;
 process.stdout.write(`${file}: ${(total / 1e6).toFixed(2)} s sampled\n\nby area:\n`);
-for (const [a, t] of [...areas].sort((x, y) => y[1] - x[1])) process.stdout.write(`${pct(t)}  ${a}\n`);
+for (const [a, t] of [...areas].sort((x, y) => y[1] - x[1]))
+  process.stdout.write(`${pct(t)}  ${a}\n`);
 process.stdout.write('\nby function (self time):\n');
 for (const [f, t] of [...functions].sort((x, y) => y[1] - x[1]).slice(0, Number(topArg ?? 25)))
   process.stdout.write(`${pct(t)}  ${f}\n`);
