@@ -13,7 +13,12 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { loadMigrations, pendingMigrations } from '../migrations.ts';
 import type { Row } from '../rows.ts';
-import { acquireWriteLock, releaseWriteLock, writeLockFor } from './write-lock.ts';
+import {
+  acquireWriteLock,
+  releaseWriteLock,
+  whenWriteLockFree,
+  writeLockFor,
+} from './write-lock.ts';
 
 export interface SqliteDb {
   readonly file: string;
@@ -59,6 +64,7 @@ export function openSqlite(file: string, clock: () => Date): SqliteDb {
   let depth = 0;
   // Threads of this process that write the same file hand the write lock over (write-lock.ts).
   const lock = writeLockFor(file);
+  let closed = false;
 
   function tx<T>(fn: () => T): T {
     // Nested calls join the outer transaction (a repo method called from another one).
@@ -132,6 +138,15 @@ export function openSqlite(file: string, clock: () => Date): SqliteDb {
     });
   }
 
+  // While another thread of this process writes, the group waits for it without blocking this
+  // event loop (requests go on being parsed and checked) and grows meanwhile: one commit after
+  // the other thread's, not a blocked loop and a small commit.
+  function flushWhenFree(): void {
+    const free = lock === null || closed ? null : whenWriteLockFree(lock);
+    if (free === null) flush();
+    else void free.then(flushWhenFree);
+  }
+
   return {
     file,
     now: () => clock().getTime(),
@@ -151,12 +166,13 @@ export function openSqlite(file: string, clock: () => Date): SqliteDb {
         queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
         if (!scheduled) {
           scheduled = true;
-          setImmediate(flush);
+          setImmediate(flushWhenFree);
         }
       });
     },
     exec: (sql) => db.exec(sql),
     close: () => {
+      closed = true;
       // Whatever is queued is written before the file closes.
       if (queue.length > 0) flush();
       statements.clear();

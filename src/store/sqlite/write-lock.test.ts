@@ -11,6 +11,7 @@ import {
   releaseHeldBy,
   releaseWriteLock,
   shareWriteLocks,
+  whenWriteLockFree,
   writeLockFor,
 } from './write-lock.ts';
 
@@ -66,4 +67,32 @@ test('a lock left by a thread that ended is freed by releaseHeldBy', () => {
   assert.equal(Atomics.load(lock, 0), 0);
   assert.equal(acquireWriteLock(lock), true);
   releaseWriteLock(lock);
+});
+
+test('an asynchronous writer is told when another thread lets go, without blocking', async () => {
+  const lock = writeLockFor(file())!;
+  assert.equal(whenWriteLockFree(lock), null, 'free');
+  assert.equal(acquireWriteLock(lock), true);
+  assert.equal(whenWriteLockFree(lock), null, 'held by this thread');
+  releaseWriteLock(lock);
+  Atomics.store(lock, 0, 1000);
+  const free = whenWriteLockFree(lock);
+  assert.ok(free instanceof Promise);
+  let settled = false;
+  void free.then(() => {
+    settled = true;
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(settled, false, 'still held');
+  const other = new Worker(
+    `const { workerData } = require('node:worker_threads');
+     const lock = new Int32Array(workerData);
+     Atomics.store(lock, 0, 0);
+     Atomics.notify(lock, 0);`,
+    { eval: true, workerData: lock.buffer },
+  );
+  const started = performance.now();
+  await free;
+  assert.ok(performance.now() - started < 1900, 'woken when freed, not at the bound');
+  await once(other, 'exit');
 });

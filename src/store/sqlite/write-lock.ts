@@ -61,6 +61,18 @@ export function acquireWriteLock(lock: Int32Array): boolean {
   }
 }
 
+/**
+ * When another thread holds the lock: a promise that settles once it lets go (or after WAIT_MS),
+ * so an asynchronous writer (group commit) waits without blocking its event loop and gathers
+ * more work into its next commit meanwhile. Null when the lock is free or this thread's.
+ */
+export function whenWriteLockFree(lock: Int32Array): Promise<unknown> | null {
+  const holder = Atomics.load(lock, 0);
+  if (holder === 0 || holder === me) return null;
+  const waiting = Atomics.waitAsync(lock, 0, holder, WAIT_MS);
+  return waiting.async ? waiting.value : null;
+}
+
 export function releaseWriteLock(lock: Int32Array): void {
   if (Atomics.compareExchange(lock, 0, me, 0) === me) Atomics.notify(lock, 0, 1);
 }
