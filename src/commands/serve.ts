@@ -34,7 +34,26 @@ export async function serveCommand(argv: string[]): Promise<number> {
       logLevel: values.demo && process.env.LOG_LEVEL === undefined ? 'warn' : undefined,
     },
   });
-  const server = await startServer(config, { demo: values.demo });
+  // Listening for SIGTERM and SIGINT from before the start: one that comes while the server starts,
+  // or just after it said it runs (its delivery thread may already be at work), still drains it.
+  let signalled: NodeJS.Signals | null = null;
+  let wake: (() => void) | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled = signal;
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    wake?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(config, { demo: values.demo });
+  } catch (error) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    throw error;
+  }
 
   const lines = [''];
   if (server.url && config.role === 'worker') {
@@ -87,16 +106,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   lines.push('', 'press Ctrl+C to stop', '');
   process.stdout.write(lines.join('\n'));
 
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      server.logger.info({ signal }, 'stopping: draining workers and closing binds');
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  if (signalled === null) {
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+  }
+  server.logger.info({ signal: signalled }, 'stopping: draining workers and closing binds');
   await server.stop();
   return 0;
 }
