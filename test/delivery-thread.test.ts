@@ -39,11 +39,11 @@ function receivedCounts(sim: CarrierSimulator): Map<string, number> {
   return counts;
 }
 
-async function startSim(t: import('node:test').TestContext) {
+async function startSim(t: import('node:test').TestContext, receiptDelayMs = 20) {
   const sim = new CarrierSimulator({
     systemId: 'acme',
     password: 'secret',
-    receiptDelayMs: 20,
+    receiptDelayMs,
     responseDelayMs: 15,
     rules: [],
   });
@@ -137,7 +137,9 @@ test('a delivery thread that dies mid-load is started again and loses nothing', 
 
 test("/metrics and /readyz read the delivery thread's carriers and counters", async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'callflow-thread-metrics-'));
-  const { port } = await startSim(t);
+  // The receipt comes well after the submit is recorded, so it is what ends the message (a
+  // receipt that beats the submit's record is applied with it, and times no latency).
+  const { port } = await startSim(t, 500);
   const config = loadConfig({
     env: {},
     overrides: {
@@ -214,7 +216,7 @@ test('SIGTERM drains the delivery thread: exit 0, and a restart sends the rest, 
   await waitFor('submits to reach the carrier', async () =>
     sim.received().length >= 10 ? true : undefined,
   );
-  assert.equal(await server.stop(), 0, server.output());
+  assert.equal(await server.stop(), 0, `${server.child.signalCode} ${server.output()}`);
   assert.doesNotMatch(server.output(), /"level":50/, 'no error on the way out');
 
   // Started again, it sends the rest at once (nothing was left leased) and nothing twice.
@@ -230,7 +232,7 @@ test('SIGTERM drains the delivery thread: exit 0, and a restart sends the rest, 
     },
     20_000,
   );
-  assert.equal(await again.stop(), 0, again.output());
+  assert.equal(await again.stop(), 0, `${again.child.signalCode} ${again.output()}`);
   assert.equal(final.length, total);
   assert.deepEqual(
     final.filter((m) => m.status !== 'delivered').map((m) => m.sid),
