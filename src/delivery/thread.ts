@@ -7,7 +7,9 @@
  *   SQLite the store's channel between the threads of a process (src/store/sqlite/index.ts).
  * - Its metrics (submits, receipt latencies, deliveries by carrier, failed callbacks) and its carriers' states come to
  *   this thread in reports, at least every REPORT_MS and whenever asked (before a scrape or a
- *   readiness check), so /metrics and /readyz read the same figures as with one event loop.
+ *   readiness check), so /metrics and /readyz read the same figures as with one event loop; the
+ *   admin API reads the carriers' views from them too, and has a change applied by the thread's
+ *   carrier pool (syncCarriers) before it answers.
  * - Its log lines are written to this thread's logger's destination as they are.
  * - A thread that dies (an uncaught error, a crash) is logged as an error and started again
  *   after a backoff, as a supervisor restarts a worker process; what it had claimed is claimed
