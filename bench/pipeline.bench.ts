@@ -223,6 +223,8 @@ function callflowConfig(
         },
       ],
       delivery: { thread: THREAD },
+      // The sustained and queueing runs send more than the default 12,000 a minute per account.
+      api: { rateLimitPerMinute: 0 },
     },
   });
 }
@@ -371,6 +373,7 @@ async function queuedMemory(): Promise<{ idleMb: number; queuedMb: number; queue
           },
         ],
         delivery: { thread: THREAD },
+        api: { rateLimitPerMinute: 0 },
       }),
     );
     const store = await openStore({ dataDir });
