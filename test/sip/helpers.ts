@@ -38,6 +38,9 @@ export async function startCallflow(
       'simulator.receiptDelayMs': 100,
       'simulator.deliveredRatio': 1,
       'delivery.pollMs': 50,
+      // The tests read the built-in simulator's records (server.simulator), so it runs, with the
+      // delivery worker, on the server's event loop rather than in a delivery thread.
+      'delivery.thread': false,
       sip: {
         port: 0,
         trunks: [{ name: 'loopback', addresses: ['127.0.0.1/32'] }],
