@@ -6,6 +6,7 @@
 
 import type { FlowDocument } from '../../../src/flows/types.ts';
 import type { FlowValidation } from '../../../src/flows/validate.ts';
+import type { CallOrigin } from '../../../src/store/flow-types.ts';
 import { api, query } from './api.ts';
 import type { Message } from './sms-api.ts';
 
@@ -61,29 +62,6 @@ export interface CallLog {
   endReason?: string | null;
   endCode?: string;
   endMessage?: string;
-}
-
-/** Where a real call came from; null for a test call (simulator). */
-export type CallOrigin = SipCallOrigin | BrowserCallOrigin;
-
-/** A test call from the Builder through the browser's microphone. */
-export interface BrowserCallOrigin {
-  kind: 'browser';
-  codec: string;
-  remoteAddress: string;
-  answeredAt: string;
-  durationSeconds?: number;
-}
-
-export interface SipCallOrigin {
-  kind: 'sip';
-  via: 'trunk' | 'user';
-  name: string;
-  sipCallId: string;
-  codec: string;
-  remoteAddress: string;
-  answeredAt: string;
-  durationSeconds?: number;
 }
 
 export interface CallSummary {
